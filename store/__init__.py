@@ -1,0 +1,34 @@
+"""hermes-browse's session store: the agent's ``state.db`` (SQLite, WAL, FTS5), safely shared.
+
+``from store import SessionDB`` gives the reference design's API; see ``store/db.py``.
+"""
+
+from .db import SessionDB
+from .errors import (
+    DatabaseLockedError,
+    DatabaseMissingError,
+    DiskFullError,
+    NotADatabaseError,
+    ReadOnlyError,
+    StoreClosedError,
+    StoreError,
+)
+from .listing import PageCursor
+from .paths import DEFAULT_DB_PATH, default_db_path, get_hermes_home
+from .schema import SCHEMA_VERSION
+
+__all__ = [
+    "DEFAULT_DB_PATH",
+    "SCHEMA_VERSION",
+    "DatabaseLockedError",
+    "DatabaseMissingError",
+    "DiskFullError",
+    "NotADatabaseError",
+    "PageCursor",
+    "ReadOnlyError",
+    "SessionDB",
+    "StoreClosedError",
+    "StoreError",
+    "default_db_path",
+    "get_hermes_home",
+]

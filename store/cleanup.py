@@ -1,0 +1,90 @@
+"""Deleting history: clear a session's messages, delete a session, prune old ended sessions.
+
+Children of a deleted session (``parent_session_id``) are kept and detached (parent set to NULL)
+in the same transaction, so the foreign key never fails and never rolls the delete back.
+Prune judges age by last activity and never touches a session that has not ended.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .listing import COMPUTED_LAST_ACTIVE_SQL
+from .sqlutil import chunks, placeholders
+
+
+def clear_messages(conn: sqlite3.Connection, session_id: str) -> None:
+    conn.execute("DELETE FROM messages WHERE session_id = ?", (session_id,))
+    conn.execute("UPDATE sessions SET message_count = 0, tool_call_count = 0 WHERE id = ?", (session_id,))
+
+
+def delete_sessions(
+    conn: sqlite3.Connection,
+    session_ids: list[str],
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Delete sessions with their messages; detach their surviving children. Returns count."""
+    deleted = 0
+    total = len(session_ids)
+    for part in chunks(session_ids):
+        marks = placeholders(part)
+        conn.execute(
+            f"UPDATE sessions SET parent_session_id = NULL WHERE parent_session_id IN ({marks})", part
+        )
+        conn.execute(f"DELETE FROM messages WHERE session_id IN ({marks})", part)
+        deleted += conn.execute(f"DELETE FROM sessions WHERE id IN ({marks})", part).rowcount
+        if progress is not None:
+            progress(min(deleted, total), total)
+    return deleted
+
+
+def delete_session(conn: sqlite3.Connection, session_id: str) -> bool:
+    return delete_sessions(conn, [session_id]) > 0
+
+
+def _prune_where(
+    cutoff: float, source: str | None, has_last_active: bool
+) -> tuple[str, list[Any]]:
+    la = "s.last_active" if has_last_active else COMPUTED_LAST_ACTIVE_SQL
+    where = [f"{la} < ?", "s.ended_at IS NOT NULL"]
+    params: list[Any] = [cutoff]
+    if source:
+        where.append("s.source = ?")
+        params.append(source)
+    return " AND ".join(where), params
+
+
+def prune_candidates(
+    conn: sqlite3.Connection, cutoff: float, source: str | None, has_last_active: bool
+) -> list[str]:
+    where, params = _prune_where(cutoff, source, has_last_active)
+    return [r[0] for r in conn.execute(f"SELECT s.id FROM sessions AS s WHERE {where}", params)]
+
+
+def prune_preview(
+    conn: sqlite3.Connection, cutoff: float, source: str | None, has_last_active: bool
+) -> dict[str, Any]:
+    """What a prune would delete: counts and the oldest/newest last activity among them."""
+    where, params = _prune_where(cutoff, source, has_last_active)
+    la = "s.last_active" if has_last_active else COMPUTED_LAST_ACTIVE_SQL
+    row = conn.execute(
+        f"""SELECT count(*), coalesce(sum(s.message_count), 0), min({la}), max({la}),
+                   (SELECT count(*) FROM sessions AS c WHERE c.ended_at IS NULL)
+              FROM sessions AS s WHERE {where}""",
+        params,
+    ).fetchone()
+    return {
+        "sessions": int(row[0]),
+        "messages": int(row[1]),
+        "oldest_last_active": row[2],
+        "newest_last_active": row[3],
+        "active_sessions_spared": int(row[4]),
+        "cutoff": cutoff,
+    }
+
+
+def cutoff_for(older_than_days: float, now: float | None = None) -> float:
+    return (now if now is not None else time.time()) - float(older_than_days) * 86400.0

@@ -1,0 +1,51 @@
+"""Small helpers shared by the store's SQL modules."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+# SQLite caps bound variables (32,766 since 3.32; older builds 999): chunk long id lists.
+MAX_VARIABLES = 500
+
+# The escape character for LIKE patterns. In SQL text this is ONE backslash: ESCAPE '\'.
+LIKE_ESCAPE_SQL = "ESCAPE '\\'"
+
+
+def like_escape(text: str) -> str:
+    """Make ``%``, ``_`` and ``\\`` in user text literal inside a LIKE pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def placeholders(values: Sequence[Any]) -> str:
+    return ",".join("?" for _ in values)
+
+
+def chunks(values: Sequence[Any], size: int = MAX_VARIABLES) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def dumps_or_none(value: Any) -> str | None:
+    """JSON for a structured field; None for None or empty containers (as the reference)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, dict, tuple, str)) and not value:
+        return None
+    return json.dumps(value, ensure_ascii=False)
+
+
+def loads_or_raw(value: Any) -> Any:
+    """Decode a JSON column; text written by another program that is not JSON passes through."""
+    if not value or not isinstance(value, (str, bytes)):
+        return value
+    try:
+        return json.loads(value)
+    except (json.JSONDecodeError, TypeError, ValueError, RecursionError):
+        return value
+
+
+def row_dicts(rows: Iterable[sqlite3.Row]) -> list[dict[str, Any]]:
+    return [dict(r) for r in rows]

@@ -1,0 +1,330 @@
+"""The one writer: group commit, a SAVEPOINT per operation, acknowledgement after COMMIT.
+
+How a write travels:
+
+1. A caller's ``execute(fn)`` queues ``fn`` and waits on a future.
+2. The writer thread takes *everything queued the moment it is free* (up to ``batch_size``):
+   a lone writer pays no timer, concurrent writers share one COMMIT.
+3. It takes the lock up front with ``BEGIN IMMEDIATE``, retrying with growing random waits
+   until the lock time budget runs out; then every caller of that batch gets a
+   ``DatabaseLockedError`` that says how long another process held the lock.
+4. Each operation runs inside its own ``SAVEPOINT``: one that raises is rolled back alone and its
+   caller gets the exception; the rest go on.
+5. Only after ``COMMIT`` returns are results handed back. A failed COMMIT raises in every caller
+   of the batch.
+
+``enable_batching=False`` runs the same transaction code on the caller's thread, one operation
+per transaction. ``close()`` stops accepting work, drains and commits what was queued, and is
+idempotent. When the queue is idle the writer runs low-priority maintenance (the trigram
+backfill) and a PASSIVE checkpoint now and then; nothing else ever checkpoints.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .errors import DatabaseLockedError, StoreClosedError, translate
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+CHECKPOINT_EVERY_COMMITS = 200
+_IDLE_POLL_S = 0.05
+
+
+def is_busy(exc: BaseException) -> bool:
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return True
+    msg = str(exc).lower()
+    return "database is locked" in msg or "database is busy" in msg or "database table is locked" in msg
+
+
+@dataclass
+class _Op:
+    fn: Callable[[sqlite3.Connection], Any]
+    future: Future[Any] = field(default_factory=Future)
+
+
+_STOP = object()
+
+
+@dataclass
+class WriterStats:
+    total_writes: int = 0
+    batched_writes: int = 0
+    batch_count: int = 0
+    failed_writes: int = 0
+    max_batch: int = 0
+    checkpoints: int = 0
+    last_checkpoint: tuple[int, int, int] | None = None  # (busy, log pages, checkpointed pages)
+
+
+class Writer:
+    """Owns the single write connection. Thread-safe; see the module docstring."""
+
+    def __init__(
+        self,
+        path: Path,
+        conn: sqlite3.Connection,
+        *,
+        enable_batching: bool = True,
+        batch_size: int = 50,
+        linger_ms: float = 0.0,
+        lock_timeout_s: float = 15.0,
+        idle_task: Callable[[sqlite3.Connection], bool] | None = None,
+    ) -> None:
+        self.path = path
+        self._conn = conn
+        self.enable_batching = enable_batching
+        self.batch_size = max(1, batch_size)
+        self.linger_s = max(0.0, linger_ms / 1000.0)
+        self.lock_timeout_s = lock_timeout_s
+        self._idle_task = idle_task
+        self._idle_pending = idle_task is not None
+        self.stats = WriterStats()
+        self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._state_lock = threading.Lock()
+        self._conn_lock = threading.Lock()  # the direct path and maintenance share the connection
+        self._closed = False
+        self._commits_since_checkpoint = 0
+        # The thread runs in both modes: it commits queued batches (group commit) and, when idle,
+        # the maintenance task. With batching off, writes run on their caller's thread instead.
+        self._thread = threading.Thread(target=self._loop, name="hermes-store-writer", daemon=True)
+        self._thread.start()
+
+    # ── public ────────────────────────────────────────────────────────────────────────────
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def execute(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` in a write transaction; return its result once committed."""
+        op = _Op(fn)
+        if self.enable_batching:
+            with self._state_lock:
+                if self._closed:
+                    raise StoreClosedError(self.path)
+                self._q.put(op)
+            return op.future.result()
+        with self._state_lock:
+            if self._closed:
+                raise StoreClosedError(self.path)
+        with self._conn_lock:
+            if self._closed:
+                raise StoreClosedError(self.path)
+            self._run_batch([op])
+            self._after_commit()
+        return op.future.result()
+
+    def pending(self) -> int:
+        return self._q.qsize()
+
+    def close(self) -> None:
+        """Stop accepting writes, commit everything already queued, close the connection."""
+        with self._state_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._q.put(_STOP)
+        self._thread.join()
+        with self._conn_lock:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                pass
+            self._conn.close()
+
+    # ── the writer thread ─────────────────────────────────────────────────────────────────
+
+    def _loop(self) -> None:
+        stopping = False
+        try:
+            while not stopping:
+                try:
+                    first = self._q.get(timeout=_IDLE_POLL_S if self._idle_pending else None)
+                except queue.Empty:
+                    self._run_idle_task()
+                    continue
+                if first is _STOP:
+                    break
+                batch = [first]
+                deadline = time.monotonic() + self.linger_s
+                while len(batch) < self.batch_size:
+                    try:
+                        nxt = self._q.get_nowait()
+                    except queue.Empty:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            break
+                        try:
+                            nxt = self._q.get(timeout=remaining)
+                        except queue.Empty:
+                            break
+                    if nxt is _STOP:
+                        stopping = True
+                        break
+                    batch.append(nxt)
+                with self._conn_lock:
+                    self._run_batch(batch)
+                    self._after_commit()
+            # Drain: everything accepted before close() is committed, in batches.
+            leftovers: list[_Op] = []
+            while True:
+                try:
+                    item = self._q.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not _STOP:
+                    leftovers.append(item)
+            for i in range(0, len(leftovers), self.batch_size):
+                with self._conn_lock:
+                    self._run_batch(leftovers[i : i + self.batch_size])
+        except BaseException as exc:  # never leave a caller waiting forever
+            log.exception("session store writer stopped")
+            self._fail_queued(exc)
+            raise
+
+    def _fail_queued(self, exc: BaseException) -> None:
+        while True:
+            try:
+                item = self._q.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, _Op) and not item.future.done():
+                item.future.set_exception(RuntimeError(f"session store writer stopped: {exc}"))
+
+    # ── transactions ──────────────────────────────────────────────────────────────────────
+
+    def _begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE, retrying with jittered, growing waits within the lock budget."""
+        start = time.monotonic()
+        delay = 0.005
+        while True:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                waited = time.monotonic() - start
+                if waited >= self.lock_timeout_s:
+                    raise DatabaseLockedError(waited, self.lock_timeout_s) from exc
+                time.sleep(min(random.uniform(delay * 0.5, delay * 1.5), self.lock_timeout_s - waited))
+                delay = min(delay * 2, 0.25)
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    def _run_batch(self, ops: list[_Op], *, retried: bool = False) -> None:
+        """One transaction for ``ops``: a savepoint each, commit, then acknowledge."""
+        conn = self._conn
+        try:
+            self._begin_immediate()
+        except Exception as exc:
+            err = translate(exc, self.path)
+            for op in ops:
+                op.future.set_exception(err)
+            self.stats.failed_writes += len(ops)
+            return
+        done: list[tuple[_Op, Any]] = []
+        for index, op in enumerate(ops):
+            try:
+                conn.execute("SAVEPOINT hermes_op")
+                result = op.fn(conn)
+                conn.execute("RELEASE hermes_op")
+                done.append((op, result))
+            except Exception as exc:
+                err = translate(exc, self.path)
+                if conn.in_transaction:
+                    try:
+                        conn.execute("ROLLBACK TO hermes_op")
+                        conn.execute("RELEASE hermes_op")
+                    except sqlite3.Error:
+                        pass
+                op.future.set_exception(err)
+                self.stats.failed_writes += 1
+                if not conn.in_transaction:
+                    # SQLite rolled back the whole transaction (disk full, I/O error): the work of
+                    # the operations before this one is gone. Run them and the rest once more.
+                    rest = [o for o, _ in done] + ops[index + 1 :]
+                    if rest and not retried:
+                        self._run_batch(rest, retried=True)
+                    else:
+                        for o in rest:
+                            o.future.set_exception(err)
+                    return
+        try:
+            conn.execute("COMMIT")
+        except Exception as exc:
+            self._rollback()
+            err = translate(exc, self.path)
+            for op, _ in done:
+                op.future.set_exception(err)
+            self.stats.failed_writes += len(done)
+            return
+        self.stats.batch_count += 1
+        self.stats.total_writes += len(done)
+        if len(ops) > 1:
+            self.stats.batched_writes += len(done)
+        self.stats.max_batch = max(self.stats.max_batch, len(ops))
+        self._commits_since_checkpoint += 1
+        for op, result in done:
+            op.future.set_result(result)
+
+    def _after_commit(self) -> None:
+        if self._commits_since_checkpoint >= CHECKPOINT_EVERY_COMMITS:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        self._commits_since_checkpoint = 0
+        try:
+            row = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            self.stats.checkpoints += 1
+            if row is not None:
+                self.stats.last_checkpoint = (int(row[0]), int(row[1]), int(row[2]))
+        except sqlite3.Error as exc:
+            log.debug("passive checkpoint skipped: %s", exc)
+
+    def _run_idle_task(self) -> None:
+        """Low-priority maintenance between bursts; gives way at once to a busy lock."""
+        if self._idle_task is None or not self._idle_pending:
+            return
+        with self._conn_lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:
+                return  # someone else is writing; try again on the next idle tick
+            try:
+                more = self._idle_task(self._conn)
+                self._conn.execute("COMMIT")
+                self._idle_pending = more
+            except sqlite3.Error as exc:
+                self._rollback()
+                log.warning("session store maintenance stopped: %s", exc)
+                self._idle_pending = False
+            self._after_commit()
+
+    def run_idle_until_done(self, max_seconds: float = 600.0) -> None:
+        """Finish pending maintenance now (tests, demo builds). Other writes interleave."""
+        deadline = time.monotonic() + max_seconds
+        while self._idle_pending and time.monotonic() < deadline and not self._closed:
+            self._run_idle_task()
