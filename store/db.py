@@ -68,12 +68,15 @@ class SessionDB:
         *,
         read_only: bool = False,
         lock_timeout: float | None = None,
+        create: bool = True,
     ) -> None:
         """Open (or create) the store.
 
         ``batch_wait_ms`` is how long the writer may linger for more writes after the first one
         of a batch; the default 0 is pure group commit. ``lock_timeout`` (seconds) is how long
         a write waits for another process's write lock before raising ``DatabaseLockedError``.
+        ``create=False`` (how a browser opens) refuses a missing file and a database without the
+        agent's tables instead of creating them: nothing is written to a file that is not ours.
         """
         self.db_path = Path(db_path).expanduser() if db_path else default_db_path()
         self.pool_size = pool_size or self.DEFAULT_POOL_SIZE
@@ -86,7 +89,7 @@ class SessionDB:
         self.migrated: list[str] = []
 
         exists = check_sqlite_file(self.db_path)  # raises NotADatabaseError, touching nothing
-        if read_only and not self.db_path.exists():
+        if (read_only or not create) and not self.db_path.exists():
             raise DatabaseMissingError(self.db_path)
         if not read_only and exists:
             reason = self._unwritable_reason()
@@ -108,6 +111,9 @@ class SessionDB:
             probe.close()
             raise translate(exc, self.db_path) from exc
 
+        if not create and "sessions" not in state.tables:
+            probe.close()
+            raise StoreError(f"{self.db_path} is an SQLite database but holds no Hermes sessions; left unchanged")
         if state.too_new:
             self.read_only_reason = (
                 f"schema version {state.version} is newer than this store knows ({schema.SCHEMA_VERSION})"
@@ -148,6 +154,7 @@ class SessionDB:
             conn.execute(f"PRAGMA busy_timeout = {WRITER_BUSY_TIMEOUT_MS}")
             if str(mode).lower() != "wal":
                 log.warning("could not switch %s to WAL (journal_mode=%s)", self.db_path, mode)
+        self._state = state
         self._writer = Writer(
             self.db_path,
             conn,
@@ -165,8 +172,8 @@ class SessionDB:
             except BaseException:
                 self._writer.close()
                 raise
-            state = self._writer.execute(schema.inspect)
-        self._state = state
+            self._state = self._writer.execute(schema.inspect)
+            self._writer.wake_maintenance()
 
     def _backfill_step(self, conn: sqlite3.Connection) -> bool:
         if not self._state.has_trigram or self._state.trigram_complete:

@@ -60,6 +60,7 @@ class _Op:
 
 
 _STOP = object()
+_WAKE = object()  # wakes an idle writer so it re-checks maintenance
 
 
 @dataclass
@@ -119,6 +120,8 @@ class Writer:
             with self._state_lock:
                 if self._closed:
                     raise StoreClosedError(self.path)
+                if not self._thread.is_alive():
+                    raise RuntimeError(f"session store writer for {self.path} has stopped")
                 self._q.put(op)
             return op.future.result()
         with self._state_lock:
@@ -130,6 +133,12 @@ class Writer:
             self._run_batch([op])
             self._after_commit()
         return op.future.result()
+
+    def wake_maintenance(self) -> None:
+        """Ask the writer to run its idle task again (after a migration created work for it)."""
+        if self._idle_task is not None:
+            self._idle_pending = True
+            self._q.put(_WAKE)
 
     def pending(self) -> int:
         return self._q.qsize()
@@ -162,6 +171,8 @@ class Writer:
                     continue
                 if first is _STOP:
                     break
+                if first is _WAKE:
+                    continue
                 batch = [first]
                 deadline = time.monotonic() + self.linger_s
                 while len(batch) < self.batch_size:
@@ -178,6 +189,8 @@ class Writer:
                     if nxt is _STOP:
                         stopping = True
                         break
+                    if nxt is _WAKE:
+                        continue
                     batch.append(nxt)
                 with self._conn_lock:
                     self._run_batch(batch)
@@ -189,7 +202,7 @@ class Writer:
                     item = self._q.get_nowait()
                 except queue.Empty:
                     break
-                if item is not _STOP:
+                if isinstance(item, _Op):
                     leftovers.append(item)
             for i in range(0, len(leftovers), self.batch_size):
                 with self._conn_lock:
@@ -317,7 +330,7 @@ class Writer:
                 more = self._idle_task(self._conn)
                 self._conn.execute("COMMIT")
                 self._idle_pending = more
-            except sqlite3.Error as exc:
+            except Exception as exc:  # maintenance must never take the writer down
                 self._rollback()
                 log.warning("session store maintenance stopped: %s", exc)
                 self._idle_pending = False

@@ -1,0 +1,301 @@
+"""The UI's one door to the store: blocking calls (run them in thread workers) returning
+small frozen dataclasses. No SQL here, no Textual imports; widgets see only these types.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from store import SessionDB, StoreError
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now().astimezone()
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    id: str
+    title: str | None
+    preview: str
+    source: str
+    model: str | None
+    message_count: int
+    tool_call_count: int
+    status: str  # done / interrupted / error / empty
+    started_at: float
+    ended_at: float | None
+    end_reason: str | None
+    last_active: float
+    parent_id: str | None
+    child_count: int = 0
+
+    @property
+    def label(self) -> str:
+        return self.title or self.preview or "(no messages)"
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> SessionSummary:
+        return cls(
+            id=str(r["id"]), title=r.get("title"), preview=r.get("preview") or "",
+            source=str(r.get("source") or "?"), model=r.get("model"),
+            message_count=int(r.get("message_count") or 0), tool_call_count=int(r.get("tool_call_count") or 0),
+            status=str(r.get("status") or ""), started_at=float(r.get("started_at") or 0),
+            ended_at=r.get("ended_at"), end_reason=r.get("end_reason"),
+            last_active=float(r.get("last_active") or r.get("started_at") or 0),
+            parent_id=r.get("parent_session_id"), child_count=int(r.get("child_count") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class LineageLink:
+    id: str
+    title: str | None
+    started_at: float
+    message_count: int
+    end_reason: str | None
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    id: str
+    title: str | None
+    source: str
+    model: str | None
+    started_at: float
+    ended_at: float | None
+    end_reason: str | None
+    message_count: int
+    tool_call_count: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+    cost_usd: float | None
+    cost_is_estimate: bool
+    parent: LineageLink | None
+    children: tuple[LineageLink, ...]
+    lineage: tuple[LineageLink, ...]  # root first, through this session, to the newest tip
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str | None
+    name: str
+    arguments: str  # raw text as stored (usually JSON); the UI pretty-prints when it parses
+
+    def parsed_arguments(self) -> Any:
+        try:
+            return json.loads(self.arguments)
+        except (ValueError, TypeError, RecursionError):
+            return None
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: int
+    session_id: str
+    role: str
+    content: str | None
+    timestamp: float
+    reasoning: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_calls_raw: str | None = None  # set when the column held something that is not a call list
+    tool_call_id: str | None = None
+    tool_name: str | None = None
+    finish_reason: str | None = None
+    token_count: int | None = None
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> MessageView:
+        calls, raw = parse_tool_calls(r.get("tool_calls"))
+        return cls(
+            id=int(r["id"]), session_id=str(r["session_id"]), role=str(r.get("role") or "?"),
+            content=_text_or_none(r.get("content")), timestamp=float(r.get("timestamp") or 0),
+            reasoning=_text_or_none(r.get("reasoning")), tool_calls=calls, tool_calls_raw=raw,
+            tool_call_id=r.get("tool_call_id"), tool_name=r.get("tool_name"),
+            finish_reason=r.get("finish_reason"), token_count=r.get("token_count"),
+        )
+
+
+def _text_or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def parse_tool_calls(value: Any) -> tuple[tuple[ToolCall, ...], str | None]:
+    """OpenAI-style tool calls → ToolCall tuples; anything else is kept raw for display."""
+    if value is None or value == "" or value == []:
+        return (), None
+    if isinstance(value, (str, bytes)):
+        return (), _text_or_none(value)  # the store could not decode it: show it literally
+    items = value if isinstance(value, list) else [value]
+    calls: list[ToolCall] = []
+    for item in items:
+        if not isinstance(item, dict):
+            return (), json.dumps(value, ensure_ascii=False, default=str)
+        fn = item.get("function") if isinstance(item.get("function"), dict) else item
+        name = str(fn.get("name") or item.get("name") or "tool")
+        args = fn.get("arguments", item.get("arguments", ""))
+        if not isinstance(args, str):
+            args = json.dumps(args, ensure_ascii=False, default=str)
+        calls.append(ToolCall(id=item.get("id"), name=name, arguments=args))
+    return tuple(calls), None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    message_id: int
+    session_id: str
+    session_title: str | None
+    source: str
+    role: str
+    timestamp: float
+    snippet: str  # with \x02 … \x03 around matches (safe-ified text between them)
+    tool_name: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    hits: tuple[SearchHit, ...]
+    hidden_by_filter: int = 0  # hits a filter removed (asked only when nothing is shown)
+    error: str | None = None
+
+
+HIT_START, HIT_END = "\x02", "\x03"
+
+
+@dataclass
+class Browser:
+    """Blocking, thread-safe facade over ``SessionDB`` for the UI. Call from worker threads."""
+
+    db: SessionDB
+    now: Clock = field(default=system_clock)
+
+    @classmethod
+    def open(cls, path: Path | str, *, read_only: bool = False, now: Clock = system_clock) -> Browser:
+        """Open the store for browsing. A missing file is never created when ``read_only``."""
+        return cls(SessionDB(path, read_only=read_only, create=False), now)
+
+    @property
+    def read_only(self) -> bool:
+        return self.db.read_only
+
+    @property
+    def read_only_reason(self) -> str | None:
+        return self.db.read_only_reason
+
+    @property
+    def path(self) -> Path:
+        return self.db.db_path
+
+    def close(self) -> None:
+        self.db.close()
+
+    # sessions
+    def sessions_page(
+        self, offset: int, limit: int, *, source: str | None = None, text: str | None = None
+    ) -> list[SessionSummary]:
+        rows = self.db.list_sessions_page(limit=limit, offset=offset, source=source, text=text)
+        return [SessionSummary.from_row(r) for r in rows]
+
+    def count_sessions(self, *, source: str | None = None, text: str | None = None) -> int:
+        return self.db.count_sessions(source=source, text=text)
+
+    def sources(self) -> list[str]:
+        return self.db.list_sources()
+
+    def session_detail(self, session_id: str) -> SessionDetail | None:
+        s = self.db.get_session(session_id)
+        if s is None:
+            return None
+        chain = self.db.get_lineage(session_id)
+        children = self.db.get_children(session_id)
+
+        def link(r: dict[str, Any]) -> LineageLink:
+            return LineageLink(
+                id=str(r["id"]), title=r.get("title"), started_at=float(r.get("started_at") or 0),
+                message_count=int(r.get("message_count") or 0), end_reason=r.get("end_reason"),
+            )
+
+        parent_row = next((r for r in chain if r["id"] == s.get("parent_session_id")), None)
+        actual = s.get("actual_cost_usd")
+        return SessionDetail(
+            id=str(s["id"]), title=s.get("title"), source=str(s.get("source") or "?"), model=s.get("model"),
+            started_at=float(s.get("started_at") or 0), ended_at=s.get("ended_at"),
+            end_reason=s.get("end_reason"), message_count=int(s.get("message_count") or 0),
+            tool_call_count=int(s.get("tool_call_count") or 0),
+            input_tokens=int(s.get("input_tokens") or 0), output_tokens=int(s.get("output_tokens") or 0),
+            cache_read_tokens=int(s.get("cache_read_tokens") or 0),
+            cache_write_tokens=int(s.get("cache_write_tokens") or 0),
+            reasoning_tokens=int(s.get("reasoning_tokens") or 0),
+            cost_usd=actual if actual is not None else s.get("estimated_cost_usd"),
+            cost_is_estimate=actual is None,
+            parent=link(parent_row) if parent_row else None,
+            children=tuple(link(c) for c in children),
+            lineage=tuple(link(r) for r in chain),
+        )
+
+    # messages
+    def messages_tail(self, session_id: str, limit: int = 100) -> list[MessageView]:
+        return [MessageView.from_row(r) for r in self.db.get_messages_range(session_id, limit=limit)]
+
+    def messages_before(self, session_id: str, before_id: int, limit: int = 100) -> list[MessageView]:
+        rows = self.db.get_messages_range(session_id, before_id=before_id, limit=limit)
+        return [MessageView.from_row(r) for r in rows]
+
+    def messages_after(self, session_id: str, after_id: int, limit: int = 100) -> list[MessageView]:
+        rows = self.db.get_messages_range(session_id, after_id=after_id, limit=limit)
+        return [MessageView.from_row(r) for r in rows]
+
+    def messages_around(
+        self, session_id: str, message_id: int, before: int = 50, after: int = 50
+    ) -> list[MessageView]:
+        rows = self.db.get_message_window(session_id, message_id, before, after)
+        return [MessageView.from_row(r) for r in rows]
+
+    # search
+    def search(
+        self, query: str, *, source: str | None = None, limit: int = 100, prefix: bool = True
+    ) -> SearchResult:
+        """Live search; never raises for query text. Says how many hits a filter hides."""
+        try:
+            rows = self.db.search_messages(
+                query, source_filter=[source] if source else None, limit=limit, prefix=prefix,
+                snippet_markers=(HIT_START, HIT_END),
+            )
+        except StoreError as exc:
+            return SearchResult(query, (), error=str(exc))
+        hits = tuple(
+            SearchHit(
+                message_id=int(r["id"]), session_id=str(r["session_id"]), session_title=r.get("title"),
+                source=str(r.get("source") or "?"), role=str(r.get("role") or "?"),
+                timestamp=float(r.get("timestamp") or 0), snippet=str(r.get("snippet") or ""),
+                tool_name=r.get("tool_name"),
+            )
+            for r in rows
+        )
+        hidden = 0
+        if not hits and source:
+            hidden = self.db.count_search_matches(query, cap=1000)
+        return SearchResult(query, hits, hidden_by_filter=hidden)
+
+    # change detection
+    def data_version(self) -> int:
+        return self.db.data_version()
+
+    def now_dt(self) -> datetime:
+        now = self.now()
+        return now if now.tzinfo else now.replace(tzinfo=UTC)
