@@ -53,7 +53,7 @@ def status_from_last(packed: str | None, end_reason: str | None = None) -> str:
     """done / interrupted / error / empty, judged from the newest message."""
     if not packed:
         return "empty"
-    role, finish, pending = (packed.split("\x1f") + ["", "", "0"])[:3]
+    role, finish, pending = [*packed.split("\x1f"), "", "", "0"][:3]
     if finish == "error" or end_reason == "error":
         return "error"
     if role in ("user", "tool") or (role == "assistant" and pending == "1"):
