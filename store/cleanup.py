@@ -71,17 +71,19 @@ def prune_preview(
     where, params = _prune_where(cutoff, source, has_last_active)
     la = "s.last_active" if has_last_active else COMPUTED_LAST_ACTIVE_SQL
     row = conn.execute(
-        f"""SELECT count(*), coalesce(sum(s.message_count), 0), min({la}), max({la}),
-                   (SELECT count(*) FROM sessions AS c WHERE c.ended_at IS NULL)
+        f"""SELECT count(*), coalesce(sum(s.message_count), 0), min({la}), max({la})
               FROM sessions AS s WHERE {where}""",
         params,
     ).fetchone()
+    # Sessions old enough but still active (not ended): what the prune spares on purpose.
+    spared_where = where.replace("s.ended_at IS NOT NULL", "s.ended_at IS NULL")
+    spared = conn.execute(f"SELECT count(*) FROM sessions AS s WHERE {spared_where}", params).fetchone()[0]
     return {
         "sessions": int(row[0]),
         "messages": int(row[1]),
         "oldest_last_active": row[2],
         "newest_last_active": row[3],
-        "active_sessions_spared": int(row[4]),
+        "active_sessions_spared": int(spared),
         "cutoff": cutoff,
     }
 

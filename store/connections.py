@@ -5,7 +5,8 @@
 * A new database file is created 0600 before SQLite opens it; SQLite gives its ``-wal`` and
   ``-shm`` files the same mode.
 * Read-only opens use ``file:…?mode=ro`` and ``PRAGMA query_only``; readers of a writable store
-  use ``query_only`` too, so a read path can never write (not even a checkpoint).
+  use ``query_only`` too, so a read path cannot change data. (``query_only`` does not block
+  ``PRAGMA wal_checkpoint``: no read path runs one; only the writer checkpoints, PASSIVE.)
 """
 
 from __future__ import annotations
@@ -75,30 +76,65 @@ def _uri(path: Path, mode: str) -> str:
     return f"file:{quote(str(path.resolve()))}?mode={mode}"
 
 
-def open_connection(path: Path, *, read_only: bool, busy_timeout_ms: int) -> sqlite3.Connection:
-    """One connection with the store's settings. Never changes the file by itself."""
+def _wal_has_data(path: Path) -> bool:
+    try:
+        return Path(f"{path}-wal").stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _open_read_only(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
+    """``mode=ro``; in a folder where SQLite cannot create ``-shm`` (read-only media, a folder
+    without write permission), fall back to ``immutable=1`` when no WAL holds unread data."""
+    conn = sqlite3.connect(
+        _uri(path, "ro"), uri=True, check_same_thread=False, isolation_level=None,
+        timeout=busy_timeout_ms / 1000,
+    )
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "unable to open" not in str(exc).lower() or _wal_has_data(path):
+            raise
+    return sqlite3.connect(
+        _uri(path, "ro") + "&immutable=1", uri=True, check_same_thread=False, isolation_level=None,
+        timeout=busy_timeout_ms / 1000,
+    )
+
+
+def open_connection(
+    path: Path, *, read_only: bool, busy_timeout_ms: int, init_sql: tuple[str, ...] = ()
+) -> sqlite3.Connection:
+    """One connection with the store's settings. Never changes the file by itself.
+
+    ``init_sql`` runs first (TEMP compatibility views for an old schema opened read-only).
+    """
     if read_only:
         if not path.exists():
             raise DatabaseMissingError(path)
-        conn = sqlite3.connect(
-            _uri(path, "ro"), uri=True, check_same_thread=False, isolation_level=None,
-            timeout=busy_timeout_ms / 1000,
-        )
+        conn = _open_read_only(path, busy_timeout_ms)
     else:
         conn = sqlite3.connect(
             _uri(path, "rw"), uri=True, check_same_thread=False, isolation_level=None,
             timeout=busy_timeout_ms / 1000,
         )
-    conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA temp_store = MEMORY")
-    conn.execute("PRAGMA mmap_size = 268435456")
-    conn.execute("PRAGMA cache_size = -16000")
-    if read_only:
-        conn.execute("PRAGMA query_only = ON")
-    else:
-        conn.execute("PRAGMA synchronous = NORMAL")
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA mmap_size = 268435456")
+        conn.execute("PRAGMA cache_size = -16000")
+        for stmt in init_sql:
+            conn.execute(stmt)
+        if read_only:
+            conn.execute("PRAGMA query_only = ON")
+        else:
+            conn.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -106,13 +142,16 @@ class ReaderPool:
     """A fixed number of reader connections lent to one thread at a time.
 
     Connections open lazily (so a store that is only written opens none). Each reader is
-    ``query_only``: a read path cannot write, whatever SQL it runs.
+    ``query_only``: a read path cannot change data, whatever SQL it runs.
     """
 
-    def __init__(self, path: Path, size: int, *, read_only_file: bool) -> None:
+    def __init__(
+        self, path: Path, size: int, *, read_only_file: bool, init_sql: tuple[str, ...] = ()
+    ) -> None:
         self.path = path
         self.size = max(1, size)
         self._read_only_file = read_only_file
+        self._init_sql = init_sql
         self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -120,7 +159,7 @@ class ReaderPool:
 
     def _new(self) -> sqlite3.Connection:
         conn = open_connection(self.path, read_only=self._read_only_file,
-                               busy_timeout_ms=READ_BUSY_TIMEOUT_MS)
+                               busy_timeout_ms=READ_BUSY_TIMEOUT_MS, init_sql=self._init_sql)
         conn.execute("PRAGMA query_only = ON")
         return conn
 
@@ -128,16 +167,7 @@ class ReaderPool:
     def connection(self) -> Iterator[sqlite3.Connection]:
         if self._closed:
             raise StoreClosedError(self.path)
-        conn: sqlite3.Connection | None = None
-        try:
-            conn = self._idle.get_nowait()
-        except queue.Empty:
-            with self._lock:
-                if len(self._all) < self.size:
-                    conn = self._new()
-                    self._all.append(conn)
-            if conn is None:
-                conn = self._idle.get(timeout=60)
+        conn = self._acquire()
         try:
             yield conn
         finally:
@@ -150,6 +180,23 @@ class ReaderPool:
                 conn.close()
             else:
                 self._idle.put(conn)
+
+    def _acquire(self) -> sqlite3.Connection:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            if len(self._all) < self.size:
+                conn = self._new()
+                self._all.append(conn)
+                return conn
+        while not self._closed:  # all lent out: wait for one, but notice close() at once
+            try:
+                return self._idle.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        raise StoreClosedError(self.path)
 
     def interrupt_all(self) -> None:
         """Abort every running read (used by close())."""

@@ -127,7 +127,8 @@ class SessionDB:
             self._open_writer(probe, state, batch_size, batch_wait_ms, enable_batching, lock_timeout)
             if created:
                 tighten_sidecars(self.db_path)
-        self._pool = ReaderPool(self.db_path, self.pool_size, read_only_file=self.read_only)
+        compat = schema.compat_views(self._state) if self.read_only else ()
+        self._pool = ReaderPool(self.db_path, self.pool_size, read_only_file=self.read_only, init_sql=compat)
 
     def _unwritable_reason(self) -> str | None:
         if not os.access(self.db_path, os.W_OK):

@@ -227,35 +227,33 @@ def get_children(conn: sqlite3.Connection, session_id: str) -> list[dict[str, An
 def get_lineage(conn: sqlite3.Connection, session_id: str, max_depth: int = 1000) -> list[dict[str, Any]]:
     """The compression chain through ``session_id``, root first, to the newest tip.
 
-    Up: parent links to the root (cycle-safe). Down: from the session, the newest child at each
-    step. Empty if the session does not exist.
+    Up: parent links to the root. Down: from the session, the newest child at each step.
+    Cycle-safe (a session seen once ends the walk). Empty if the session does not exist.
     """
-    up = conn.execute(
-        f"""WITH RECURSIVE chain(id, depth) AS (
-                SELECT ?, 0
-                UNION
-                SELECT s.parent_session_id, chain.depth + 1 FROM sessions AS s JOIN chain ON s.id = chain.id
-                 WHERE s.parent_session_id IS NOT NULL AND chain.depth < ?)
-            SELECT {", ".join("s." + c.strip() for c in _CHAIN_COLUMNS.split(","))}, chain.depth
-              FROM chain JOIN sessions AS s ON s.id = chain.id ORDER BY chain.depth DESC""",
-        (session_id, max_depth),
-    ).fetchall()
-    if not up:
+    row = conn.execute(f"SELECT {_CHAIN_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    if row is None:
         return []
-    chain = [dict(r) for r in up]
-    seen = {c["id"] for c in chain}
-    for c in chain:
-        c.pop("depth", None)
+    up = [dict(row)]
+    seen = {row["id"]}
+    while len(up) < max_depth and up[-1]["parent_session_id"] is not None:
+        parent = conn.execute(
+            f"SELECT {_CHAIN_COLUMNS} FROM sessions WHERE id = ?", (up[-1]["parent_session_id"],)
+        ).fetchone()
+        if parent is None or parent["id"] in seen:
+            break
+        up.append(dict(parent))
+        seen.add(parent["id"])
+    chain = list(reversed(up))
     current = session_id
     while len(chain) < max_depth:
-        row = conn.execute(
+        child = conn.execute(
             f"SELECT {_CHAIN_COLUMNS} FROM sessions WHERE parent_session_id = ? "
             "ORDER BY started_at DESC, id DESC LIMIT 1",
             (current,),
         ).fetchone()
-        if row is None or row["id"] in seen:
+        if child is None or child["id"] in seen:
             break
-        chain.append(dict(row))
-        seen.add(row["id"])
-        current = row["id"]
+        chain.append(dict(child))
+        seen.add(child["id"])
+        current = child["id"]
     return chain

@@ -219,6 +219,13 @@ AFTER UPDATE OF content, role, tool_name, tool_calls ON messages WHEN {_INDEXED}
 END""",
 }
 
+def _recomputed_last_active(session_ref: str) -> str:
+    return (
+        "max(started_at, coalesce((SELECT max(m.timestamp) FROM messages AS m "
+        f"WHERE m.session_id = {session_ref}), started_at))"
+    )
+
+
 ACTIVITY_TRIGGERS: dict[str, str] = {
     "sessions_last_active_insert": """
 CREATE TRIGGER IF NOT EXISTS sessions_last_active_insert AFTER INSERT ON sessions
@@ -229,6 +236,18 @@ END""",
 CREATE TRIGGER IF NOT EXISTS messages_last_active_insert AFTER INSERT ON messages BEGIN
     UPDATE sessions SET last_active = max(coalesce(last_active, started_at), new.timestamp)
     WHERE id = new.session_id;
+END""",
+    # Another program (an import, a clock fix) may rewrite timestamps: recompute from the rows.
+    "messages_last_active_update": f"""
+CREATE TRIGGER IF NOT EXISTS messages_last_active_update
+AFTER UPDATE OF timestamp, session_id ON messages BEGIN
+    UPDATE sessions SET last_active = {_recomputed_last_active("new.session_id")} WHERE id = new.session_id;
+    UPDATE sessions SET last_active = {_recomputed_last_active("old.session_id")}
+    WHERE id = old.session_id AND old.session_id IS NOT new.session_id;
+END""",
+    "sessions_last_active_update": f"""
+CREATE TRIGGER IF NOT EXISTS sessions_last_active_update AFTER UPDATE OF started_at ON sessions BEGIN
+    UPDATE sessions SET last_active = {_recomputed_last_active("new.id")} WHERE id = new.id;
 END""",
 }
 
@@ -345,6 +364,25 @@ def plan(state: SchemaState, *, trigram_supported: bool) -> list[str]:
             todo.append("create messages_trgm")
         todo += [f"create trigger {n}" for n in TRGM_TRIGGERS if n not in state.triggers]
     return todo
+
+
+def compat_views(state: SchemaState) -> tuple[str, ...]:
+    """TEMP views that give an old schema (opened read-only, so never migrated) the columns of
+    version 6. A TEMP object shadows the main table of the same name for unqualified SQL, so
+    every query of the store works unchanged; FTS5 reads ``main.messages`` directly."""
+    views: list[str] = []
+    for table in ("sessions", "messages"):
+        have = state.columns.get(table)
+        if not have:
+            continue
+        extra = [
+            f'{"0" if "DEFAULT 0" in coltype else "NULL"} AS "{column}"'
+            for _v, t, column, coltype in ADDED_COLUMNS
+            if t == table and column not in have
+        ]
+        if extra:
+            views.append(f"CREATE TEMP VIEW IF NOT EXISTS {table} AS SELECT *, {', '.join(extra)} FROM main.{table}")
+    return tuple(views)
 
 
 def trigram_supported(conn: sqlite3.Connection) -> bool:

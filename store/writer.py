@@ -252,7 +252,7 @@ class Writer:
         conn = self._conn
         try:
             self._begin_immediate()
-        except Exception as exc:
+        except BaseException as exc:
             err = translate(exc, self.path)
             for op in ops:
                 op.future.set_exception(err)
@@ -265,7 +265,7 @@ class Writer:
                 result = op.fn(conn)
                 conn.execute("RELEASE hermes_op")
                 done.append((op, result))
-            except Exception as exc:
+            except BaseException as exc:  # even KeyboardInterrupt/SystemExit: fail this op alone
                 err = translate(exc, self.path)
                 if conn.in_transaction:
                     try:
@@ -287,7 +287,7 @@ class Writer:
                     return
         try:
             conn.execute("COMMIT")
-        except Exception as exc:
+        except BaseException as exc:
             self._rollback()
             err = translate(exc, self.path)
             for op, _ in done:
