@@ -580,11 +580,42 @@ class SessionDB:
         A path is written atomically and privately (0600; temp file, then rename); a failure
         or cancellation leaves no file. A file object is written to as is.
         """
+        return self._export(export.write_records, dest, source=source, session_ids=session_ids,
+                            progress=progress, should_cancel=should_cancel, overwrite=overwrite)
+
+    def export_markdown(
+        self,
+        dest: Path | str | IO[str],
+        *,
+        source: str | None = None,
+        session_ids: list[str] | None = None,
+        progress: Callable[[int, int | None], None] | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+        overwrite: bool = True,
+    ) -> int:
+        """Write readable Markdown transcripts (reasoning and tool calls in ``<details>``).
+
+        Same guarantees as ``export_jsonl``: atomic, private, constant memory, cancellable.
+        """
+        return self._export(export.write_markdown, dest, source=source, session_ids=session_ids,
+                            progress=progress, should_cancel=should_cancel, overwrite=overwrite)
+
+    def _export(
+        self,
+        writer: Callable[..., int],
+        dest: Path | str | IO[str],
+        *,
+        source: str | None,
+        session_ids: list[str] | None,
+        progress: Callable[[int, int | None], None] | None,
+        should_cancel: Callable[[], bool] | None,
+        overwrite: bool,
+    ) -> int:
         total = len(session_ids) if session_ids is not None else self.session_count(source)
         records = self.iter_export(source=source, session_ids=session_ids)
 
         def write(fh: IO[str]) -> int:
-            return export.write_records(fh, records, total=total, progress=progress, should_cancel=should_cancel)
+            return writer(fh, records, total=total, progress=progress, should_cancel=should_cancel)
 
         if hasattr(dest, "write"):
             return write(dest)  # type: ignore[arg-type]

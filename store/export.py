@@ -8,10 +8,13 @@ cancellation leaves nothing behind. It also accepts an open text file object.
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -74,6 +77,135 @@ def write_records(
         if should_cancel is not None and should_cancel():
             raise ExportCancelled("export cancelled")
         fh.write(dumps_line(record))
+        written += 1
+        if progress is not None:
+            progress(written, total)
+    return written
+
+
+# ── Markdown transcripts ─────────────────────────────────────────────────────────────────────
+
+_MD_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _clean(text: object) -> str:
+    """Keep newlines and tabs; replace other control characters (ESC, OSC, NUL…) so a transcript
+    printed with ``cat`` cannot drive the terminal. Lone surrogates become U+FFFD."""
+    s = "" if text is None else str(text)
+    return _MD_CONTROL.sub("\ufffd", s.replace("\r\n", "\n"))
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _fence(body: str, lang: str = "") -> str:
+    """A fenced block whose fence is longer than any backtick run inside ``body``."""
+    longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{lang}\n{body}\n{ticks}"
+
+
+def _html(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _stamp(ts: object) -> str:
+    try:
+        return datetime.fromtimestamp(float(ts), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "—"
+
+
+def _pretty_args(arguments: object) -> str:
+    if isinstance(arguments, str):
+        try:
+            return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
+        except (ValueError, RecursionError):
+            return arguments
+    return json.dumps(arguments, indent=2, ensure_ascii=False, default=str)
+
+
+def _tool_calls(value: object) -> list[tuple[str, str]]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [("tool_calls (not JSON)", value)]
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        if isinstance(item, dict):
+            fn = item.get("function") if isinstance(item.get("function"), dict) else item
+            out.append((str(fn.get("name") or "tool"), _pretty_args(fn.get("arguments", ""))))
+        else:
+            out.append(("tool", json.dumps(item, ensure_ascii=False, default=str)))
+    return out
+
+
+def session_markdown(record: dict[str, Any]) -> str:
+    """A readable transcript of one exported session: a metadata header, then messages by role;
+    reasoning, tool calls (pretty JSON) and tool results in collapsible ``<details>`` sections."""
+    title = _clean(record.get("title") or record.get("id"))
+    lines = [f"# {title}", ""]
+    meta = [
+        ("Session", f"`{_clean(record.get('id'))}`"),
+        ("Source", _clean(record.get("source"))),
+        ("Model", _clean(record.get("model") or "—")),
+        ("Started", _stamp(record.get("started_at"))),
+        ("Ended", _stamp(record.get("ended_at")) + (
+            f" ({_clean(record.get('end_reason'))})" if record.get("end_reason") else "")
+         if record.get("ended_at") else "— (active)"),
+        ("Parent", f"`{_clean(record['parent_session_id'])}`" if record.get("parent_session_id") else "—"),
+        ("Messages", str(record.get("message_count") or len(record.get("messages") or []))),
+        ("Tokens", "in {} · out {} · cache read {} · cache write {} · reasoning {}".format(
+            *(int(record.get(k) or 0) for k in (
+                "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")))),
+    ]
+    cost = record.get("actual_cost_usd")
+    if cost is None and record.get("estimated_cost_usd") is not None:
+        meta.append(("Cost", f"${float(record['estimated_cost_usd']):.4f} (estimated)"))
+    elif cost is not None:
+        meta.append(("Cost", f"${float(cost):.4f}"))
+    lines += ["| | |", "|---|---|", *(f"| {k} | {_cell(v)} |" for k, v in meta), ""]
+    for msg in record.get("messages") or []:
+        role = _clean(msg.get("role") or "?")
+        heading = f"## {role.capitalize()} · {_stamp(msg.get('timestamp'))}"
+        if role == "tool" and msg.get("tool_name"):
+            heading += f" · `{_clean(msg['tool_name'])}`"
+        lines += [heading, ""]
+        if msg.get("reasoning"):
+            reasoning = _clean(msg["reasoning"])
+            words = len(reasoning.split())
+            lines += [f"<details><summary>Reasoning · {words} words</summary>", "", _fence(reasoning), "",
+                      "</details>", ""]
+        content = _clean(msg.get("content") or "")
+        if role == "tool":
+            n = content.count("\n") + 1 if content else 0
+            lines += [f"<details><summary>Result · {n} lines</summary>", "", _fence(content), "", "</details>", ""]
+        elif content:
+            lines += [content, ""]
+        for name, args in _tool_calls(msg.get("tool_calls")):
+            lines += [f"<details><summary>Tool call · <code>{_html(_clean(name))}</code></summary>", "",
+                      _fence(_clean(args), "json"), "", "</details>", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_markdown(
+    fh: IO[str],
+    records: Iterator[dict[str, Any]],
+    *,
+    total: int | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> int:
+    """Transcripts of every record, separated by rules; streams one session at a time."""
+    written = 0
+    for record in records:
+        if should_cancel is not None and should_cancel():
+            raise ExportCancelled("export cancelled")
+        if written:
+            fh.write("\n---\n\n")
+        fh.write(session_markdown(record))
         written += 1
         if progress is not None:
             progress(written, total)
