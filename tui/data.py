@@ -176,6 +176,20 @@ class SearchResult:
 
 HIT_START, HIT_END = "\x02", "\x03"
 
+TURN_CHUNK = 20  # messages read at a time when a page is extended to a turn boundary
+TURN_EXTENSION_LIMIT = 400  # at most this many extra messages per side
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    """A page of one session's messages (id order), and whether it touches either end."""
+
+    messages: tuple[MessageView, ...]
+    at_start: bool  # no older message before the first one
+    at_end: bool  # no newer message after the last one
+    target_id: int | None = None  # the message a window was centred on, when the session holds it
+
+
 
 @dataclass
 class Browser:
@@ -188,6 +202,36 @@ class Browser:
     def open(cls, path: Path | str, *, read_only: bool = False, now: Clock = system_clock) -> Browser:
         """Open the store for browsing. A missing file is never created when ``read_only``."""
         return cls(SessionDB(path, read_only=read_only, create=False), now)
+
+    @classmethod
+    def open_existing(
+        cls, path: Path | str, *, read_only: bool = False, now: Clock = system_clock, lock_timeout: float = 3.0
+    ) -> Browser:
+        """Open an existing Hermes database for browsing; never create or adopt a file.
+
+        * a missing path raises ``DatabaseMissingError`` ("no database at PATH");
+        * an empty file, or an SQLite file without the agent's tables, raises ``StoreError``;
+        * ``read_only=False`` lets the store migrate an older schema, but when another process
+          holds the write lock longer than ``lock_timeout`` seconds the store opens read-only
+          instead, and says why (``Browser.read_only_reason``).
+        """
+        from store import DatabaseLockedError, DatabaseMissingError
+
+        p = Path(path).expanduser()
+        if not p.exists():
+            raise DatabaseMissingError(p)
+        if p.is_file() and p.stat().st_size == 0:
+            raise StoreError(f"{p} is empty: it holds no Hermes sessions")
+        probe = SessionDB(p, read_only=True)  # refuses non-SQLite and foreign SQLite files; writes nothing
+        if read_only:
+            return cls(probe, now)
+        probe.close()
+        try:
+            return cls(SessionDB(p, lock_timeout=lock_timeout), now)
+        except DatabaseLockedError:
+            db = SessionDB(p, read_only=True)
+            db.read_only_reason = "another process holds the write lock, so it was opened read-only"
+            return cls(db, now)
 
     @property
     def read_only(self) -> bool:
@@ -266,6 +310,123 @@ class Browser:
         rows = self.db.get_message_window(session_id, message_id, before, after)
         return [MessageView.from_row(r) for r in rows]
 
+    # conversation pages (added for the conversation pane)
+    def conversation_page(
+        self,
+        session_id: str,
+        *,
+        before_id: int | None = None,
+        after_id: int | None = None,
+        around_id: int | None = None,
+        limit: int = 60,
+    ) -> ConversationPage:
+        """About ``limit`` messages cut at turn boundaries, and whether older/newer ones exist.
+
+        Without ids: the newest messages. ``before_id``/``after_id``: the page before/after that id
+        (``after_id=0`` is the session's first page). ``around_id``: a window centred on that
+        message (the newest page if the session does not hold it; ``target_id`` tells).
+        A page never begins with a tool result whose call is older, nor ends between a tool call and
+        its results (it is extended by up to ``TURN_EXTENSION_LIMIT`` messages to get there).
+        """
+        limit = max(1, limit)
+        db = self.db
+        target_id: int | None = None
+        rows: list[dict[str, Any]] = []
+        if around_id is not None:
+            older_n = limit // 2
+            newer_n = max(0, limit - older_n - 1)
+            window = db.get_message_window(session_id, around_id, older_n + 1, newer_n + 1)
+            older = [r for r in window if int(r["id"]) < around_id]
+            newer = [r for r in window if int(r["id"]) >= around_id]
+            if newer and int(newer[0]["id"]) == around_id:
+                target_id = around_id
+                at_start = len(older) <= older_n
+                at_end = len(newer) <= newer_n + 1
+                rows = (older if at_start else older[1:]) + (newer if at_end else newer[:-1])
+        if target_id is None and after_id is not None and around_id is None:
+            rows = db.get_messages_range(session_id, after_id=after_id, limit=limit + 1)
+            at_start, at_end = after_id <= 0, len(rows) <= limit
+            rows = rows[:limit]
+        elif target_id is None and before_id is not None and around_id is None:
+            rows = db.get_messages_range(session_id, before_id=before_id, limit=limit + 1)
+            at_start, at_end = len(rows) <= limit, False
+            rows = rows[-limit:]
+        elif target_id is None:
+            rows = db.get_messages_range(session_id, limit=limit + 1)
+            at_start, at_end = len(rows) <= limit, True
+            rows = rows[-limit:]
+        msgs = [MessageView.from_row(r) for r in rows]
+        msgs, at_start = self._extend_back(session_id, msgs, at_start)
+        msgs, at_end = self._extend_forward(session_id, msgs, at_end)
+        return ConversationPage(tuple(msgs), at_start=at_start or not msgs, at_end=at_end or not msgs,
+                                target_id=target_id)
+
+    def _extend_back(
+        self, session_id: str, msgs: list[MessageView], at_start: bool
+    ) -> tuple[list[MessageView], bool]:
+        added = 0
+        while not at_start and msgs and msgs[0].role == "tool" and added < TURN_EXTENSION_LIMIT:
+            more = self.messages_before(session_id, msgs[0].id, limit=TURN_CHUNK)
+            head = next((i for i in range(len(more) - 1, -1, -1) if more[i].role != "tool"), None)
+            if head is None:
+                msgs = more + msgs
+                added += len(more)
+                at_start = len(more) < TURN_CHUNK
+                continue
+            msgs = more[head:] + msgs
+            at_start = head == 0 and len(more) < TURN_CHUNK
+            break
+        return msgs, at_start
+
+    def _extend_forward(
+        self, session_id: str, msgs: list[MessageView], at_end: bool
+    ) -> tuple[list[MessageView], bool]:
+        added = 0
+        while not at_end and msgs and (msgs[-1].role == "tool" or msgs[-1].tool_calls):
+            if added >= TURN_EXTENSION_LIMIT:
+                break
+            more = self.messages_after(session_id, msgs[-1].id, limit=TURN_CHUNK)
+            tools = next((i for i, m in enumerate(more) if m.role != "tool"), len(more))
+            msgs += more[:tools]
+            added += tools
+            if tools < len(more):
+                break
+            if len(more) < TURN_CHUNK:
+                at_end = True
+        return msgs, at_end
+
+    def find_message(
+        self,
+        session_id: str,
+        predicate: Callable[[MessageView], bool],
+        *,
+        after_id: int | None = None,
+        before_id: int | None = None,
+        page: int = 200,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> int | None:
+        """The id of the nearest message after ``after_id`` (or, given ``before_id``, before it) for
+        which ``predicate`` is true; None if there is none (or ``should_stop()`` said so)."""
+        forward = before_id is None
+        cursor = after_id if forward else before_id
+        if cursor is None:
+            cursor = 0
+        while True:
+            if should_stop is not None and should_stop():
+                return None
+            if forward:
+                batch = self.messages_after(session_id, cursor, limit=page)
+            else:
+                batch = self.messages_before(session_id, cursor, limit=page)
+            if not batch:
+                return None
+            for msg in batch if forward else reversed(batch):
+                if predicate(msg):
+                    return msg.id
+            cursor = batch[-1].id if forward else batch[0].id
+            if len(batch) < page:
+                return None
+
     # search
     def search(
         self, query: str, *, source: str | None = None, limit: int = 100, prefix: bool = True
@@ -292,6 +453,45 @@ class Browser:
             hidden = self.db.count_search_matches(query, cap=1000)
         return SearchResult(query, hits, hidden_by_filter=hidden)
 
+    # lineage and lookup (added for the app's list, palette and [ / ] keys)
+    def lineage(self, session_id: str) -> tuple[LineageLink, ...]:
+        """The compression chain through a session, root first (empty if it does not exist)."""
+        return tuple(
+            LineageLink(
+                id=str(r["id"]), title=r.get("title"), started_at=float(r.get("started_at") or 0),
+                message_count=int(r.get("message_count") or 0), end_reason=r.get("end_reason"),
+            )
+            for r in self.db.get_lineage(session_id)
+        )
+
+    def lineage_positions(self, sessions: list[SessionSummary]) -> dict[str, tuple[int, int]]:
+        """``{id: (position, length)}`` (1-based) for the sessions that belong to a chain."""
+        out: dict[str, tuple[int, int]] = {}
+        for s in sessions:
+            if not (s.parent_id or s.child_count):
+                continue
+            chain = [link.id for link in self.lineage(s.id)]
+            if s.id in chain and len(chain) > 1:
+                out[s.id] = (chain.index(s.id) + 1, len(chain))
+        return out
+
+    def neighbour(self, session_id: str, step: int) -> str | None:
+        """The parent (``step=-1``) or the next (newest child, ``step=+1``) session in its chain."""
+        chain = [link.id for link in self.lineage(session_id)]
+        if session_id not in chain:
+            return None
+        i = chain.index(session_id) + step
+        return chain[i] if 0 <= i < len(chain) else None
+
+    def find_sessions(self, text: str, limit: int = 20) -> list[SessionSummary]:
+        """Sessions whose id starts with ``text`` first, then those whose title or id contains it."""
+        if not text.strip():
+            return []
+        rows = self.sessions_page(0, max(limit * 5, 50), text=text)
+        key = text.strip().lower()
+        rows.sort(key=lambda s: (not s.id.lower().startswith(key), -s.last_active))
+        return rows[:limit]
+
     # change detection
     def data_version(self) -> int:
         return self.db.data_version()
@@ -299,3 +499,5 @@ class Browser:
     def now_dt(self) -> datetime:
         now = self.now()
         return now if now.tzinfo else now.replace(tzinfo=UTC)
+
+

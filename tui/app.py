@@ -1,0 +1,97 @@
+"""hermes-browse: the Textual app to explore an agent's session history."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import Worker, WorkerState
+
+from store import default_db_path
+from tui.data import Browser, Clock, system_clock
+from tui.screens.error import ErrorScreen, OpeningScreen
+from tui.screens.main import MainScreen
+
+DEMO_SESSIONS = 300
+
+
+class HermesBrowseApp(App[None]):
+    """Opens the store in a worker (the first paint never waits on SQLite), then the main screen."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "hermes-browse"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit", tooltip="Quit hermes-browse")]
+
+    browser: Browser
+    """The store, once open (the conversation pane and every widget read it from here)."""
+
+    def __init__(
+        self,
+        db_path: Path | str | None = None,
+        *,
+        read_only: bool = False,
+        browser: Browser | None = None,
+        now: Clock | None = None,
+        demo: bool = False,
+        demo_sessions: int = DEMO_SESSIONS,
+        path_label: str | None = None,
+        watch_changes: bool = False,
+        watch_interval: float = 2.0,
+    ) -> None:
+        super().__init__()
+        if browser is not None:
+            self.browser = browser
+            self.db_path = browser.path
+        else:
+            self.db_path = Path(db_path).expanduser() if db_path else default_db_path()
+        self.read_only = read_only
+        self.now: Clock = now or (browser.now if browser is not None else system_clock)
+        self.demo = demo
+        self.demo_sessions = demo_sessions
+        self.watch_changes = watch_changes  # poll for other processes' writes (the CLI turns it on)
+        self.watch_interval = watch_interval
+        self.path_label = path_label  # shown instead of the path (tests and screenshots: stable)
+        self.open_error: BaseException | None = None
+        self.timings: dict[str, float] = {"created": time.perf_counter()}
+
+    @property
+    def is_open(self) -> bool:
+        return hasattr(self, "browser")
+
+    def on_mount(self) -> None:
+        self.timings["mounted"] = time.perf_counter()
+        if self.is_open:
+            self.push_screen(MainScreen())
+        else:
+            self.push_screen(OpeningScreen(self.db_path, demo=self.demo))
+            self.run_worker(self._open_store, thread=True, group="open", exit_on_error=False)
+
+    def _open_store(self) -> Browser:
+        if self.demo:
+            from store.demo import generate
+
+            generate(self.db_path, sessions=self.demo_sessions, seed=7, now=time.time())
+        return Browser.open_existing(self.db_path, read_only=self.read_only, now=self.now)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "open":
+            if event.state is WorkerState.ERROR and worker.error is not None:
+                self.notify(str(worker.error), title="Error", severity="error", markup=False)
+            return
+        if event.state is WorkerState.SUCCESS and isinstance(worker.result, Browser):
+            self.browser = worker.result
+            self.timings["opened"] = time.perf_counter()
+            self.switch_screen(MainScreen())
+        elif event.state is WorkerState.ERROR:
+            self.open_error = worker.error or RuntimeError("the session store could not be opened")
+            self.switch_screen(ErrorScreen(self.open_error))
+
+    def close_store(self) -> None:
+        if self.is_open:
+            self.browser.close()

@@ -1,0 +1,94 @@
+"""Command palette (ctrl+p) commands for the main screen, named ``area: action`` as posting does."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+
+from tui.data import Browser, SessionSummary
+from tui.text import one_line
+
+if TYPE_CHECKING:
+    from tui.screens.main import MainScreen
+
+MIN_ID_PREFIX = 3
+
+
+class SessionCommands(Provider):
+    """Filters, navigation, and "open session by id" for the main screen."""
+
+    @property
+    def main(self) -> MainScreen:
+        return cast("MainScreen", self.screen)
+
+    @property
+    def browser(self) -> Browser:
+        return cast(Browser, self.app.browser)  # type: ignore[attr-defined]
+
+    async def startup(self) -> None:
+        try:
+            self._sources: list[str] = await asyncio.to_thread(self.browser.sources)
+        except Exception:  # a palette must open even when the store is unhappy
+            self._sources = []
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        main = self.main
+        commands: list[tuple[str, str, Callable[[], object]]] = [
+            ("Filter: all sources", "Show sessions from every source", partial(main.set_source, None)),
+            ("Filter: clear filters", "Drop the source and title filters", main.clear_filters),
+            ("Go: newest session", "Move the list cursor to the most recent session", main.jump_newest),
+            ("Go: oldest session", "Move the list cursor to the oldest session", main.jump_oldest),
+            ("Search: messages", "Focus the search bar (/)", main.focus_search),
+            ("Filter: titles and ids", "Focus the title filter (t)", main.focus_filter),
+            ("Session: find by id or title", "Filter the list by id or title (or type an id here)", main.focus_filter),
+        ]
+        for source in self._sources:
+            label = one_line(source, 40)
+            commands.append(
+                (f"Filter: source {label}", f"Only sessions from {label}", partial(main.set_source, source))
+            )
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(Content(name), callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+        needle = query.strip()
+        for word in ("open ", "session "):
+            if needle.lower().startswith(word):
+                needle = needle[len(word):].strip()
+        if len(needle) < MIN_ID_PREFIX or " " in needle:
+            return
+        try:
+            found = await asyncio.to_thread(self.browser.find_sessions, needle, 10)
+        except Exception:
+            return
+        for session in found:
+            yield self._open_hit(session, needle)
+
+    def _open_hit(self, session: SessionSummary, needle: str) -> Hit:
+        exact = session.id.lower().startswith(needle.lower())
+        label = Content.assemble(
+            ("Open session ", ""),
+            (one_line(session.id, 40), "bold"),
+            ("  ", ""),
+            (one_line(session.label, 50), "$text-muted"),
+        )
+        return Hit(
+            0.95 if exact else 0.6,
+            label,
+            partial(self.main.open_session, session.id, focus=True),
+            text=f"Open session {session.id}",
+            help=f"{one_line(session.source, 20)} · {session.message_count} messages",
+        )

@@ -1,0 +1,456 @@
+"""The main screen: search bar and session list (or search results) on the left, the conversation
+on the right, a one-line header with the database, and the footer with the keys.
+
+The screen only wires widgets together: each widget does its own store reads in thread workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import ContentSwitcher, Input, OptionList, Static
+
+from tui.commands import SessionCommands
+from tui.data import Browser
+from tui.messages import HitChosen, ListCounted, SearchFinished, SessionChosen, SessionHighlighted, WalkLineage
+from tui.screens.help import HelpScreen
+from tui.text import one_line, safe
+from tui.widgets.conversation import ConversationPane
+from tui.widgets.key_bar import KeyBar
+from tui.widgets.search_panel import SearchPanel
+from tui.widgets.session_list import SessionList
+
+HIGHLIGHT_DEBOUNCE_S = 0.15
+FILTER_DEBOUNCE_S = 0.15
+WATCH_INTERVAL_S = 2.0
+
+
+def display_path(path: Path) -> str:
+    try:
+        return safe("~/" + str(path.relative_to(Path.home())))
+    except ValueError:
+        return safe(str(path))
+
+
+class TopBar(Horizontal):
+    """hermes-browse · the database path · read-only (and why) · how many sessions."""
+
+    DEFAULT_CSS = """
+    TopBar {
+        height: 1;
+        background: $panel;
+        #topbar-left { width: 1fr; }
+        #topbar-right { width: auto; }
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="topbar-left")
+        yield Static(id="topbar-right")
+
+    def show(self, browser: Browser | None, total: int | None = None) -> None:
+        label = getattr(self.app, "path_label", None)
+        path = safe(label) if label else display_path(browser.path) if browser is not None else ""
+        left = Content.assemble((" hermes-browse ", "bold $accent"), ("  ", ""), (path, ""))
+        right: list[tuple[str, str] | str] = []
+        if browser is not None and browser.read_only:
+            reason = one_line(browser.read_only_reason or "", 80)
+            right.append((f"read-only: {reason}" if reason else "read-only", "bold $warning"))
+            right.append("  ")
+        if total is not None:
+            right.append((f"{total:,} session{'s' if total != 1 else ''} ", "$text-muted"))
+        self.query_one("#topbar-left", Static).update(left)
+        self.query_one("#topbar-right", Static).update(Content.assemble(*right))
+
+
+class SourceLabel(Static):
+    """The active source filter; a click cycles it like the s key."""
+
+    class Clicked(Message):
+        """The label was clicked: cycle the source."""
+
+    def show(self, source: str | None) -> None:
+        self.update(
+            Content.assemble(
+                ("source ", "$text-muted"),
+                (one_line(source, 18) if source else "all", "bold $accent" if source else "bold"),
+                (" ▾", "$text-muted"),
+            )
+        )
+        self.tooltip = "s cycles the source filter"
+
+    def on_click(self) -> None:
+        self.post_message(self.Clicked())
+
+
+class MainScreen(Screen[None]):
+    """Sessions, search and the conversation."""
+
+    AUTO_FOCUS = "SessionList"
+    COMMANDS: ClassVar = {SessionCommands}
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_search", "Search", tooltip="Search every message"),
+        Binding("escape", "back", "Back", tooltip="Back to the list; again clears the search"),
+        Binding("tab", "switch_pane", "Switch pane", tooltip="Move between the list and the conversation"),
+        Binding("shift+tab", "switch_pane", "Switch pane", show=False),
+        Binding("s", "cycle_source", "Source", tooltip="Cycle the source filter"),
+        Binding("t", "focus_filter", "Filter", tooltip="Filter sessions by title or id"),
+        Binding("down", "leave_input", "To the list", show=False),
+        Binding("question_mark", "help", "Help", tooltip="Every key"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sources: list[str] = []
+        self._source: str | None = None
+        self._shown: tuple[str, int | None] | None = None
+        self._pending: tuple[str, int | None, str | None] | None = None
+        self._highlight_timer: Timer | None = None
+        self._filter_timer: Timer | None = None
+        self._total: int | None = None
+        self._data_version: int | None = None
+
+    @property
+    def browser(self) -> Browser:
+        return self.app.browser  # type: ignore[attr-defined,no-any-return]
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(id="topbar")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield Input(placeholder="/ search every message", id="search", compact=True)
+                with Horizontal(id="filterbar"):
+                    yield SourceLabel(id="source-label")
+                    yield Input(placeholder="t filter titles and ids", id="filter", compact=True)
+                with ContentSwitcher(initial="sessions", id="left-switch"):
+                    yield SessionList(id="sessions")
+                    yield SearchPanel(id="search-panel")
+            yield ConversationPane(id="conversation")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one(TopBar).show(self.browser)
+        self.query_one(SourceLabel).show(None)
+        self._update_left_title()
+        self._load_sources()
+        if getattr(self.app, "watch_changes", False):
+            self.set_interval(getattr(self.app, "watch_interval", WATCH_INTERVAL_S), self._check_for_changes)
+
+    def _ui(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
+        """Run ``callback`` on the UI thread from a worker; quietly drop it while the app shuts down."""
+        try:
+            self.app.call_from_thread(callback, *args, **kwargs)
+        except RuntimeError:
+            pass
+
+    # ── changes made by other processes (the agent writing) ───────────────────────────────
+
+    def _check_for_changes(self) -> None:
+        self._poll_data_version()
+
+    @work(thread=True, group="watch", exclusive=True, exit_on_error=False)
+    def _poll_data_version(self) -> None:
+        try:
+            version = self.browser.data_version()
+        except Exception:
+            return  # a busy or vanished file: try again at the next tick
+        self._ui(self._data_version_seen, version)
+
+    def _data_version_seen(self, version: int) -> None:
+        previous, self._data_version = self._data_version, version
+        if previous is not None and version != previous:
+            self.session_list.reload(keep_cursor=True)
+            self._load_sources()
+
+    # ── widgets ───────────────────────────────────────────────────────────────────────────
+
+    @property
+    def session_list(self) -> SessionList:
+        return self.query_one(SessionList)
+
+    @property
+    def search_panel(self) -> SearchPanel:
+        return self.query_one(SearchPanel)
+
+    @property
+    def pane(self) -> ConversationPane:
+        return self.query_one(ConversationPane)
+
+    @property
+    def search_input(self) -> Input:
+        return self.query_one("#search", Input)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#filter", Input)
+
+    @property
+    def searching(self) -> bool:
+        return self.query_one(ContentSwitcher).current == "search-panel"
+
+    def _update_left_title(self) -> None:
+        left = self.query_one("#left")
+        if self.searching:
+            result = self.search_panel.result
+            left.border_title = "Search"
+            left.border_subtitle = f"{len(result.hits)} hits" if result and not result.error else ""
+        else:
+            left.border_title = "Sessions"
+            total = self._total
+            left.border_subtitle = "" if total is None else f"{total:,}"
+
+    # ── sources and filters ───────────────────────────────────────────────────────────────
+
+    @work(thread=True, group="sources", exclusive=True, exit_on_error=False)
+    def _load_sources(self) -> None:
+        try:
+            sources = self.browser.sources()
+        except Exception as exc:
+            self._ui(
+                self.notify, f"Could not list sources: {exc}", severity="error", markup=False
+            )
+            return
+        self._ui(self._sources_loaded, sources)
+
+    def _sources_loaded(self, sources: list[str]) -> None:
+        self._sources = sources
+
+    def set_source(self, source: str | None) -> None:
+        self._source = source
+        self.query_one(SourceLabel).show(source)
+        self.session_list.set_filters(source=source, text=self.filter_input.value)
+        if self.search_input.value.strip():
+            self.search_panel.search(self.search_input.value, source)
+
+    def action_cycle_source(self) -> None:
+        options: list[str | None] = [None, *self._sources]
+        try:
+            index = options.index(self._source)
+        except ValueError:
+            index = 0
+        self.set_source(options[(index + 1) % len(options)])
+
+    def clear_filters(self) -> None:
+        self.filter_input.value = ""
+        self.set_source(None)
+        self.session_list.set_filters(source=None, text="")
+
+    def action_focus_filter(self) -> None:
+        self._show_list()
+        self.filter_input.focus()
+
+    def focus_filter(self) -> None:
+        self.action_focus_filter()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(FILTER_DEBOUNCE_S, self._apply_filter)
+
+    def _apply_filter(self) -> None:
+        self.session_list.set_filters(source=self._source, text=self.filter_input.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._apply_filter()
+        self.session_list.focus()
+
+    @on(SourceLabel.Clicked)
+    def _source_clicked(self) -> None:
+        self.action_cycle_source()
+
+    # ── the list ──────────────────────────────────────────────────────────────────────────
+
+    @on(ListCounted)
+    def _counted(self, event: ListCounted) -> None:
+        if not self.session_list.filters.active:
+            self.query_one(TopBar).show(self.browser, event.total)
+        self._total = event.total
+        self._update_left_title()
+
+    @on(SessionHighlighted)
+    def _session_highlighted(self, event: SessionHighlighted) -> None:
+        session = event.session
+        self._schedule_show((session.id, None, None) if session else None)
+
+    @on(SessionChosen)
+    def _session_chosen(self, event: SessionChosen) -> None:
+        self.open_session(event.session.id, focus=True)
+
+    @on(WalkLineage)
+    def _walk(self, event: WalkLineage) -> None:
+        self._find_neighbour(event.session_id, event.step)
+
+    @work(thread=True, group="lineage", exclusive=True, exit_on_error=False)
+    def _find_neighbour(self, session_id: str, step: int) -> None:
+        try:
+            target = self.browser.neighbour(session_id, step)
+        except Exception as exc:
+            self._ui(self.notify, str(exc), severity="error", markup=False)
+            return
+        if target is None:
+            which = "parent" if step < 0 else "child"
+            self._ui(self.notify, f"This session has no {which} session.", markup=False)
+            return
+        self._ui(self.open_session, target)
+
+    @on(ConversationPane.OpenSessionRequested)
+    def _pane_requested(self, event: ConversationPane.OpenSessionRequested) -> None:
+        event.stop()
+        self.open_session(event.session_id)
+
+    # ── the conversation pane ─────────────────────────────────────────────────────────────
+
+    def _schedule_show(self, target: tuple[str, int | None, str | None] | None) -> None:
+        self._pending = target
+        if self._highlight_timer is not None:
+            self._highlight_timer.stop()
+        self._highlight_timer = self.set_timer(HIGHLIGHT_DEBOUNCE_S, self._show_pending)
+
+    def _show_pending(self) -> None:
+        target = self._pending
+        if target is None:
+            if self._shown is not None:
+                self.pane.clear()
+                self._shown = None
+            return
+        self._show(*target)
+
+    def _show(self, session_id: str, message_id: int | None = None, highlight: str | None = None) -> None:
+        if self._highlight_timer is not None:
+            self._highlight_timer.stop()
+        if self._shown == (session_id, message_id) and message_id is None:
+            return
+        self._shown = (session_id, message_id)
+        self.pane.show_session(session_id, message_id=message_id, highlight=highlight)
+
+    def open_session(self, session_id: str, *, focus: bool = False) -> None:
+        """Show a session in the pane and put the list cursor on it when its row is loaded."""
+        self._pending = None
+        if not self.searching:
+            self.session_list.select_id(session_id)
+        self._show(session_id)
+        if focus:
+            self._focus_pane()
+
+    def _focus_pane(self) -> None:
+        pane = self.pane
+        if pane.focusable:
+            pane.focus()
+            return
+        for widget in pane.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
+
+    def _pane_has_focus(self) -> bool:
+        focused = self.focused
+        return focused is not None and (focused is self.pane or self.pane in focused.ancestors)
+
+    # ── search ────────────────────────────────────────────────────────────────────────────
+
+    def _show_search(self) -> None:
+        self.query_one(ContentSwitcher).current = "search-panel"
+        self._update_left_title()
+
+    def _show_list(self) -> None:
+        self.query_one(ContentSwitcher).current = "sessions"
+        self._update_left_title()
+
+    def action_focus_search(self) -> None:
+        if self.search_input.value.strip():
+            self._show_search()
+        self.search_input.focus()
+
+    def focus_search(self) -> None:
+        self.action_focus_search()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if event.value.strip():
+            self._show_search()
+        self.search_panel.search(event.value, self._source)
+        if not event.value.strip() and self.search_input.has_focus:
+            self._show_list()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self._show_search()
+            self.search_panel.results.focus()
+
+    @on(SearchFinished)
+    def _search_finished(self, event: SearchFinished) -> None:
+        self._update_left_title()
+
+    @on(OptionList.OptionHighlighted, "#search-results")
+    def _hit_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        hit = self.search_panel.highlighted_hit
+        if hit is not None and self.searching:
+            self._schedule_show((hit.session_id, hit.message_id, self.search_panel.query_text))
+
+    @on(HitChosen)
+    def _hit_chosen(self, event: HitChosen) -> None:
+        self._pending = None
+        self._show(event.hit.session_id, event.hit.message_id, event.query)
+        self._focus_pane()
+
+    # ── keys ──────────────────────────────────────────────────────────────────────────────
+
+    def action_back(self) -> None:
+        focused = self.focused
+        if focused is self.search_input or focused is self.search_panel.results:
+            self._show_list()
+            self.session_list.focus()
+        elif focused is self.filter_input:
+            self.session_list.focus()
+        elif self._pane_has_focus():
+            (self.search_panel.results if self.searching else self.session_list).focus()
+        elif self.search_input.value:
+            self.search_input.value = ""
+            self._show_list()
+        elif self.filter_input.value:
+            self.filter_input.value = ""
+        else:
+            self._show_list()
+            self.session_list.focus()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    def action_leave_input(self) -> None:
+        """Down from the search bar goes to the results; from the filter, to the list."""
+        if self.focused is self.search_input and self.searching:
+            self.search_panel.results.focus()
+        elif self.focused in (self.search_input, self.filter_input):
+            self.session_list.focus()
+
+    def action_switch_pane(self) -> None:
+        if self._pane_has_focus():
+            (self.search_panel.results if self.searching else self.session_list).focus()
+        else:
+            self._focus_pane()
+
+    def jump_newest(self) -> None:
+        self._show_list()
+        self.session_list.action_first()
+        self.session_list.focus()
+
+    def jump_oldest(self) -> None:
+        self._show_list()
+        self.session_list.action_last()
+        self.session_list.focus()

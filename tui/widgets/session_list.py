@@ -1,0 +1,491 @@
+"""The session list: a Line-API ``ScrollView`` over page-cached store reads.
+
+Only the visible rows are drawn; a row whose page is not cached yet draws a placeholder and asks a
+thread worker for that page (one worker per page). A small LRU keeps recent pages, so 100,000
+sessions cost what 100 do: one count and one page read to open, one page read per jump.
+Each session takes two lines: title and time, then source · model · messages · status · lineage.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events, on, work
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui.data import Browser, SessionSummary
+from tui.messages import ListCounted, SessionChosen, SessionHighlighted, WalkLineage
+from tui.text import one_line, relative_time
+
+STATUS_GLYPHS: dict[str, str] = {"done": "●", "interrupted": "◐", "error": "✖", "empty": "○"}
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut (with an ellipsis) or padded to exactly ``width`` cells."""
+    if width <= 0:
+        return ""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)
+
+
+def lineage_label(row: SessionSummary, position: tuple[int, int] | None) -> str:
+    if position is not None:
+        index, length = position
+        return f"◇ #1 of {length}" if index == 1 else f"↳ #{index} of {length}"
+    if row.parent_id:
+        return "↳ continued"
+    if row.child_count:
+        return "◇ continues"
+    return ""
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    source: str | None = None
+    text: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.source or self.text.strip())
+
+    def describe(self) -> str:
+        parts = []
+        if self.source:
+            parts.append(f"source {self.source}")
+        if self.text.strip():
+            parts.append(f"“{one_line(self.text, 30)}”")
+        return " · ".join(parts)
+
+
+class SessionList(ScrollView, can_focus=True):
+    """Every session, newest activity first, drawn lazily from cached pages."""
+
+    ROW_HEIGHT: ClassVar[int] = 2
+    PAGE: ClassVar[int] = 100
+    CACHE_PAGES: ClassVar[int] = 30
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "choose", "Open", tooltip="Open the session in the conversation pane"),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("home,g", "first", "Newest", show=False),
+        Binding("end,G", "last", "Oldest", show=False),
+        Binding("left_square_bracket", "walk(-1)", "Parent", tooltip="Open the parent session"),
+        Binding("right_square_bracket", "walk(1)", "Child", tooltip="Open the child session"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "session-list--cursor",
+        "session-list--title",
+        "session-list--meta",
+        "session-list--time",
+        "session-list--lineage",
+        "session-list--placeholder",
+        "session-list--done",
+        "session-list--interrupted",
+        "session-list--error",
+        "session-list--empty",
+    }
+
+    DEFAULT_CSS = """
+    SessionList {
+        height: 1fr;
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+        background: $surface;
+        & > .session-list--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .session-list--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+        }
+        & > .session-list--title { text-style: bold; }
+        & > .session-list--meta { color: $text-muted; }
+        & > .session-list--time { color: $text-muted; }
+        & > .session-list--lineage { color: $accent; }
+        & > .session-list--placeholder { color: $text-disabled; }
+        & > .session-list--done { color: $success; }
+        & > .session-list--interrupted { color: $warning; }
+        & > .session-list--error { color: $error; }
+        & > .session-list--empty { color: $text-disabled; }
+    }
+    """
+
+    cursor: reactive[int] = reactive(0, init=False)
+
+    class _PageLoaded(Message):
+        def __init__(
+            self, generation: int, page: int, rows: list[SessionSummary], positions: dict[str, tuple[int, int]]
+        ) -> None:
+            super().__init__()
+            self.generation, self.page, self.rows, self.positions = generation, page, rows, positions
+
+    class _PageFailed(Message):
+        def __init__(self, generation: int, page: int, error: str) -> None:
+            super().__init__()
+            self.generation, self.page, self.error = generation, page, error
+
+    class _Counted(Message):
+        def __init__(self, generation: int, total: int | None, error: str | None = None) -> None:
+            super().__init__()
+            self.generation, self.total, self.error = generation, total, error
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.total: int | None = None  # None until the first count arrives
+        self.filters = ListFilters()
+        self.error: str | None = None
+        self._generation = 0
+        self._pages: OrderedDict[int, list[SessionSummary]] = OrderedDict()
+        self._positions: dict[str, tuple[int, int]] = {}
+        self._pending: set[int] = set()
+        self._failed: dict[int, str] = {}
+        self._last_posted: str | bool | None = False  # False: nothing posted yet
+        self._reselect: str | None = None  # after a refresh, keep the cursor on this session
+        self._fg_cache: dict[str, Style] = {}
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(2048)
+
+    # ── public API ────────────────────────────────────────────────────────────────────────
+
+    @property
+    def browser(self) -> Browser:
+        return self.app.browser  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def current(self) -> SessionSummary | None:
+        """The session under the cursor, if its page is loaded."""
+        return self.row_at(self.cursor) if self.total else None
+
+    def row_at(self, index: int) -> SessionSummary | None:
+        """A cached row (None when its page is not loaded); never queries."""
+        page, offset = divmod(index, self.PAGE)
+        rows = self._pages.get(page)
+        return rows[offset] if rows is not None and offset < len(rows) else None
+
+    def position_of(self, session_id: str) -> tuple[int, int] | None:
+        return self._positions.get(session_id)
+
+    def loaded_pages(self) -> list[int]:
+        return sorted(self._pages)
+
+    def reload(self, *, keep_cursor: bool = False) -> None:
+        """Forget every cached page and count again (after a filter change or new data).
+
+        ``keep_cursor`` (new data arrived): the cursor stays on the same session when it is
+        found in the page the cursor lands on, so the conversation pane does not jump.
+        """
+        self._reselect = (self.current.id if self.current else None) if keep_cursor else None
+        self._generation += 1
+        self._pages.clear()
+        self._positions.clear()
+        self._pending.clear()
+        self._failed.clear()
+        self.error = None
+        self.workers.cancel_group(self, "session-pages")
+        if not keep_cursor:
+            self._last_posted = False
+            self.set_reactive(SessionList.cursor, 0)
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self._count(self._generation, self.filters)
+        self._request(self.cursor // self.PAGE)
+        self.refresh()
+
+    def set_filters(self, *, source: str | None = None, text: str = "") -> None:
+        new = ListFilters(source, text)
+        if new != self.filters:
+            self.filters = new
+            self.reload()
+
+    def select_id(self, session_id: str) -> bool:
+        """Move the cursor to a session if its row is cached; True if it was found."""
+        for page, rows in self._pages.items():
+            for offset, row in enumerate(rows):
+                if row.id == session_id:
+                    self.cursor = page * self.PAGE + offset
+                    return True
+        return False
+
+    # ── loading ───────────────────────────────────────────────────────────────────────────
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def _request(self, page: int) -> None:
+        if page < 0 or page in self._pages or page in self._pending or page in self._failed:
+            return
+        if self.total is not None and page * self.PAGE >= max(self.total, 1):
+            return
+        self._pending.add(page)
+        self._load_page(self._generation, page, self.filters)
+
+    @work(thread=True, group="session-count", exclusive=True, exit_on_error=False)
+    def _count(self, generation: int, filters: ListFilters) -> None:
+        try:
+            total = self.browser.count_sessions(source=filters.source, text=filters.text or None)
+        except Exception as exc:  # the store's errors are clear sentences; show, never raise
+            self.post_message(self._Counted(generation, None, str(exc) or type(exc).__name__))
+            return
+        self.post_message(self._Counted(generation, total))
+
+    @work(thread=True, group="session-pages", exit_on_error=False)
+    def _load_page(self, generation: int, page: int, filters: ListFilters) -> None:
+        try:
+            rows = self.browser.sessions_page(
+                page * self.PAGE, self.PAGE, source=filters.source, text=filters.text or None
+            )
+            positions = self.browser.lineage_positions(rows)
+        except Exception as exc:
+            self.post_message(self._PageFailed(generation, page, str(exc) or type(exc).__name__))
+            return
+        self.post_message(self._PageLoaded(generation, page, rows, positions))
+
+    @on(_Counted)
+    def _counted(self, message: _Counted) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        if message.total is None:
+            self.error = message.error
+            self.total = self.total or 0
+            self.app.notify(f"Could not count sessions: {message.error}", severity="error", markup=False)
+        else:
+            self.total = message.total
+        if not self.total:
+            self._reselect = None
+        # one spare line, so the bottom row can always be shown whole below whole rows
+        self.virtual_size = Size(self.scrollable_content_region.width, self.total * self.ROW_HEIGHT + 1)
+        if self.total and self.cursor >= self.total:
+            self.cursor = self.total - 1
+        self.post_message(ListCounted(self.total))
+        self._maybe_post_highlight()
+        self.refresh()
+
+    @on(_PageLoaded)
+    def _page_loaded(self, message: _PageLoaded) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self._pending.discard(message.page)
+        self._pages[message.page] = message.rows
+        self._positions.update(message.positions)
+        if self._reselect is not None and message.page == self.cursor // self.PAGE:
+            target, self._reselect = self._reselect, None
+            for offset, row in enumerate(message.rows):
+                if row.id == target:
+                    self.cursor = message.page * self.PAGE + offset
+                    break
+        while len(self._pages) > self.CACHE_PAGES:
+            _old, rows = self._pages.popitem(last=False)
+            for row in rows:
+                self._positions.pop(row.id, None)
+        self._maybe_post_highlight()
+        self.refresh()
+
+    @on(_PageFailed)
+    def _page_failed(self, message: _PageFailed) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self._pending.discard(message.page)
+        self._failed[message.page] = message.error
+        self._reselect = None
+        self.app.notify(f"Could not load sessions: {message.error}", severity="error", markup=False)
+        self.refresh()
+
+    def _maybe_post_highlight(self) -> None:
+        if self._reselect is not None:
+            return  # wait until the refreshed page shows where the session went
+        if self.total == 0:
+            if self._last_posted is not None:
+                self._last_posted = None
+                self.post_message(SessionHighlighted(None, 0))
+            return
+        row = self.current
+        if row is not None and row.id != self._last_posted:
+            self._last_posted = row.id
+            self.post_message(SessionHighlighted(row, self.cursor))
+
+    # ── cursor ────────────────────────────────────────────────────────────────────────────
+
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, (self.total or 1) - 1))
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        h = self.ROW_HEIGHT
+        self.refresh_lines(old * h, h)
+        self.refresh_lines(new * h, h)
+        top, view = new * h, self.scrollable_content_region.height
+        y = round(self.scroll_offset.y)
+        if top < y:
+            y = top
+        elif view > 0 and top + h > y + view:
+            y = -(-(top + h - view) // h) * h  # whole rows at the top, never half of one
+        if y != self.scroll_offset.y:
+            self.scroll_to(y=y, animate=False, force=True, immediate=True)
+        self._request(new // self.PAGE)
+        self._maybe_post_highlight()
+
+    @property
+    def _rows_per_page(self) -> int:
+        return max(1, self.scrollable_content_region.height // self.ROW_HEIGHT)
+
+    def action_cursor_down(self) -> None:
+        self.cursor += 1
+
+    def action_cursor_up(self) -> None:
+        self.cursor -= 1
+
+    def action_page_down(self) -> None:
+        self.cursor += self._rows_per_page
+
+    def action_page_up(self) -> None:
+        self.cursor -= self._rows_per_page
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = max(0, (self.total or 1) - 1)
+
+    def action_choose(self) -> None:
+        row = self.current
+        if row is not None:
+            self.post_message(SessionChosen(row))
+
+    def action_walk(self, step: int) -> None:
+        row = self.current
+        if row is not None:
+            self.post_message(WalkLineage(row.id, step))
+
+    async def _on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or not self.total:
+            return
+        index = (offset.y + self.scroll_offset.y) // self.ROW_HEIGHT
+        if index >= self.total:
+            return
+        if index == self.cursor or event.chain > 1:
+            self.cursor = index
+            self.action_choose()
+        else:
+            self.cursor = index
+
+    # ── drawing ───────────────────────────────────────────────────────────────────────────
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._fg_cache.clear()
+        self._strips.clear()
+        self.refresh()  # focus moved: the cursor row's component style changed
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if self.total:
+            first = (self.scroll_offset.y + crop.y) // self.ROW_HEIGHT
+            last = (self.scroll_offset.y + crop.bottom) // self.ROW_HEIGHT
+            for page in range(first // self.PAGE, last // self.PAGE + 1):
+                self._request(page)
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        line = self.scroll_offset.y + y
+        if not self.total:
+            return self._message_line(line, width, base)
+        index, sub = divmod(line, self.ROW_HEIGHT)
+        if index >= self.total:
+            return Strip.blank(width, base)
+        is_cursor = index == self.cursor
+        style = self.get_visual_style("session-list--cursor").rich_style if is_cursor else base
+        row = self.row_at(index)
+        if row is None:
+            page = index // self.PAGE
+            text = f"  ⚠ {self._failed[page]}" if page in self._failed else "  …"
+            ph = style + self._fg("session-list--placeholder")
+            return Strip([Segment(fit(text if sub == 0 else "", width), ph)], width)
+        now = self.browser.now_dt()
+        key = (self._generation, row.id, sub, is_cursor, self.has_focus, width, now.timestamp() // 60)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._strips[key] = self._row_line(row, sub, width, style, now)
+        return strip
+
+    def _message_line(self, line: int, width: int, base: Style) -> Strip:
+        ph = base + self._fg("session-list--placeholder")
+        if self.total is None:
+            lines = ["", "  Loading sessions…"]
+        elif self.error:
+            lines = ["", f"  ⚠ {one_line(self.error)}"]
+        elif self.filters.active:
+            lines = ["", f"  No sessions match {self.filters.describe()}.", "  esc clears the title filter,",
+                     "  s cycles the source."]
+        else:
+            lines = ["", "  No sessions yet.", "  They appear here as the agent works."]
+        text = lines[line] if line < len(lines) else ""
+        return Strip([Segment(fit(text, width), ph)], width)
+
+    def _fg(self, name: str) -> Style:
+        """A component's foreground (colour blended like Textual does, bold, italic), no background."""
+        style = self._fg_cache.get(name)
+        if style is None:
+            full = self.get_visual_style(name).rich_style
+            style = Style(color=full.color, bold=full.bold, italic=full.italic, dim=full.dim)
+            self._fg_cache[name] = style
+        return style
+
+    def _part(self, name: str, style: Style) -> Style:
+        return style + self._fg(name)
+
+    def _row_line(self, row: SessionSummary, sub: int, width: int, style: Style, now: datetime) -> Strip:
+        segments: list[Segment]
+        if sub == 0:
+            when = relative_time(row.last_active, now)
+            glyph = STATUS_GLYPHS.get(row.status, "·")
+            title_width = max(1, width - 4 - cell_len(when) - 2)
+            title = one_line(row.title) if row.title else one_line(row.preview) or "(no messages)"
+            title_style = self._part("session-list--title", style) if row.title else style
+            segments = [
+                Segment(" ", style),
+                Segment(glyph, self._part(f"session-list--{row.status}", style)
+                        if row.status in STATUS_GLYPHS else style),
+                Segment("  ", style),
+                Segment(fit(title, title_width), title_style),
+                Segment(" ", style),
+                Segment(when, self._part("session-list--time", style)),
+                Segment(" ", style),
+            ]
+        else:
+            lineage = lineage_label(row, self._positions.get(row.id))
+            n = row.message_count
+            bits = [one_line(row.source, 16), row.status or "?", f"{n} msg" if n == 1 else f"{n} msgs"]
+            if row.model:
+                bits.append(one_line(row.model.rsplit("/", 1)[-1], 32))
+            meta = " · ".join(bits)
+            meta_width = max(1, width - 4 - (cell_len(lineage) + 1 if lineage else 0))
+            segments = [
+                Segment("    ", style),
+                Segment(fit(meta, meta_width), self._part("session-list--meta", style)),
+            ]
+            if lineage:
+                segments += [
+                    Segment(lineage, self._part("session-list--lineage", style)),
+                    Segment(" ", style),
+                ]
+        strip = Strip(segments)
+        return strip.adjust_cell_length(width, style).crop(0, width)
+
