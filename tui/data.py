@@ -5,13 +5,14 @@ small frozen dataclasses. No SQL here, no Textual imports; widgets see only thes
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from store import SessionDB, StoreError
+from store import ReadOnlyError, SessionDB, StoreError
 
 Clock = Callable[[], datetime]
 
@@ -189,6 +190,42 @@ class ConversationPage:
     at_end: bool  # no newer message after the last one
     target_id: int | None = None  # the message a window was centred on, when the session holds it
 
+
+
+_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw]?)\s*$", re.IGNORECASE)
+_AGE_UNITS = {"m": 1 / 1440, "h": 1 / 24, "d": 1.0, "w": 7.0, "": 1.0}
+EXPORT_FORMATS = ("jsonl", "md")
+
+
+def parse_age(text: str) -> float:
+    """An age as days: ``90`` (days), ``45m``, ``5h``, ``30d``, ``2w``. ValueError if unreadable."""
+    match = _AGE.match(text or "")
+    if not match:
+        raise ValueError(f"not an age: {text!r} (use days, or e.g. 45m, 5h, 30d, 2w)")
+    days = float(match.group(1)) * _AGE_UNITS[match.group(2).lower()]
+    if days <= 0:
+        raise ValueError("the age must be more than zero")
+    return days
+
+
+@dataclass(frozen=True)
+class DeleteInfo:
+    id: str
+    title: str | None
+    preview: str
+    message_count: int
+    child_count: int
+
+
+@dataclass(frozen=True)
+class PrunePreview:
+    older_than_days: float
+    source: str | None
+    sessions: int
+    messages: int
+    oldest_last_active: float | None
+    newest_last_active: float | None
+    active_spared: int
 
 
 @dataclass
@@ -500,4 +537,79 @@ class Browser:
         now = self.now()
         return now if now.tzinfo else now.replace(tzinfo=UTC)
 
+    # managing history: every write goes through the store's writer
+    def _ensure_writable(self) -> None:
+        if self.db.read_only:
+            raise ReadOnlyError(self.db.read_only_reason or "opened read-only")
 
+    def rename(self, session_id: str, title: str) -> str | None:
+        """Save a title (empty removes it); return it as stored. Raises ValueError with the
+        store's reason (too long, in use, only invisible characters) or ReadOnlyError."""
+        self._ensure_writable()
+        if not self.db.set_session_title(session_id, title):
+            raise ValueError("the session no longer exists")
+        return self.db.get_session_title(session_id)
+
+    def delete_info(self, session_id: str) -> DeleteInfo | None:
+        """What a delete confirmation shows: title or preview, messages, children kept."""
+        s = self.db.get_session(session_id)
+        if s is None:
+            return None
+        first = self.db.get_messages_range(session_id, after_id=0, limit=20)
+        preview = next((str(m["content"]) for m in first if m.get("role") == "user" and m.get("content")), "")
+        return DeleteInfo(
+            id=str(s["id"]), title=s.get("title"), preview=preview[:80],
+            message_count=self.db.message_count(session_id),
+            child_count=len(self.db.get_children(session_id)),
+        )
+
+    def delete(self, session_id: str) -> bool:
+        """Delete a session and its messages; its children are kept and detached."""
+        self._ensure_writable()
+        return self.db.delete_session(session_id)
+
+    def prune_preview(self, older_than_days: float, source: str | None = None) -> PrunePreview:
+        p = self.db.prune_preview(older_than_days, source)
+        return PrunePreview(
+            older_than_days=older_than_days, source=source, sessions=p["sessions"], messages=p["messages"],
+            oldest_last_active=p["oldest_last_active"], newest_last_active=p["newest_last_active"],
+            active_spared=p["active_sessions_spared"],
+        )
+
+    def prune(
+        self, older_than_days: float, source: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Delete ended sessions idle for longer than the age, all or nothing; return the count."""
+        self._ensure_writable()
+        return self.db.prune_sessions(older_than_days, source, progress=progress)
+
+    def export(
+        self,
+        dest: Path | str,
+        fmt: str,
+        *,
+        session_ids: list[str] | None = None,
+        source: str | None = None,
+        progress: Callable[[int, int | None], None] | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+        overwrite: bool = False,
+    ) -> int:
+        """Write sessions (these ids, a source, or everything) as ``jsonl`` or ``md``: atomic,
+        0600, streamed. FileExistsError unless ``overwrite``; a cancelled or failed export
+        (``store.export.ExportCancelled``, OSError…) leaves no file. Allowed when read-only."""
+        if fmt not in EXPORT_FORMATS:
+            raise ValueError(f"unknown export format {fmt!r} (jsonl or md)")
+        write = self.db.export_jsonl if fmt == "jsonl" else self.db.export_markdown
+        return write(
+            Path(dest), source=source, session_ids=session_ids, progress=progress,
+            should_cancel=should_cancel, overwrite=overwrite,
+        )
+
+    def activity(self, days: int = 30) -> dict[str, Any]:
+        """The store's ``activity_stats`` at the app's clock and timezone (see store/stats.py)."""
+        now = self.now_dt()
+        offset = now.utcoffset()
+        return self.db.activity_stats(
+            days, now=now.timestamp(), utc_offset_s=int(offset.total_seconds()) if offset else 0
+        )

@@ -57,3 +57,16 @@ class SearchFinished(Message):
         super().__init__()
         self.query = query
         self.count = count
+
+
+class HistoryChanged(Message):
+    """Sessions were renamed, deleted, pruned or written by another process: refresh views.
+
+    ``session_ids`` names the sessions touched when known (None: anything may have changed);
+    ``deleted`` is True when they no longer exist.
+    """
+
+    def __init__(self, session_ids: tuple[str, ...] | None = None, *, deleted: bool = False) -> None:
+        super().__init__()
+        self.session_ids = session_ids
+        self.deleted = deleted
