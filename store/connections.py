@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .errors import DatabaseMissingError, NotADatabaseError, StoreClosedError
+from .sqlutil import decode_text
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PRIVATE_FILE_MODE = 0o600
@@ -121,6 +122,7 @@ def open_connection(
         )
     try:
         conn.row_factory = sqlite3.Row
+        conn.text_factory = decode_text
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA temp_store = MEMORY")

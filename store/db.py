@@ -39,7 +39,7 @@ from .errors import (
     translate,
 )
 from .paths import default_db_path
-from .sqlutil import dumps_or_none
+from .sqlutil import clean_text, dumps_or_none
 from .writer import Writer
 
 log = logging.getLogger(__name__)
@@ -248,6 +248,7 @@ class SessionDB:
         parent_session_id: str | None = None,
     ) -> str:
         """Create a session record (no-op if the id exists). Returns the session id."""
+        source, model, system_prompt, user_id = (clean_text(v) for v in (source, model, system_prompt, user_id))
         self._execute_write(
             lambda c: sessions.create_session(
                 c, session_id, source, model, model_config, system_prompt, user_id, parent_session_id
@@ -263,7 +264,8 @@ class SessionDB:
         self._execute_write(lambda c: sessions.reopen_session(c, session_id))
 
     def update_system_prompt(self, session_id: str, system_prompt: str) -> None:
-        self._execute_write(lambda c: sessions.update_system_prompt(c, session_id, system_prompt))
+        prompt = clean_text(system_prompt)
+        self._execute_write(lambda c: sessions.update_system_prompt(c, session_id, prompt))
 
     def ensure_session(self, session_id: str, source: str = "unknown", model: str | None = None) -> None:
         self._execute_write(lambda c: sessions.ensure_session(c, session_id, source, model))
@@ -439,6 +441,9 @@ class SessionDB:
         codex_reasoning_items: Any = None,
     ) -> int:
         """Append a message; bump the session's counters. Returns the message id, once committed."""
+        content, reasoning, tool_name, tool_call_id, finish_reason = (
+            clean_text(v) for v in (content, reasoning, tool_name, tool_call_id, finish_reason)
+        )
         tool_calls_json = dumps_or_none(tool_calls)
         details_json = dumps_or_none(reasoning_details)
         codex_json = dumps_or_none(codex_reasoning_items)

@@ -7,6 +7,8 @@ import sqlite3
 import time
 from typing import Any
 
+from .sqlutil import clean_text
+
 _TOKEN_SET_COMMON = """
     cost_status = COALESCE(?, cost_status),
     cost_source = COALESCE(?, cost_source),
@@ -89,7 +91,7 @@ def create_session(
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             session_id, source, user_id, model,
-            json.dumps(model_config) if model_config else None,
+            clean_text(json.dumps(model_config, ensure_ascii=False)) if model_config else None,
             system_prompt, parent_session_id, time.time(),
         ),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -12,6 +13,26 @@ MAX_VARIABLES = 500
 
 # The escape character for LIKE patterns. In SQL text this is ONE backslash: ESCAPE '\'.
 LIKE_ESCAPE_SQL = "ESCAPE '\\'"
+
+
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(value: Any) -> Any:
+    """Text SQLite can store: lone surrogates (which models do emit, and UTF-8 cannot encode)
+    become U+FFFD instead of failing the whole write. Non-strings pass through."""
+    if isinstance(value, str) and not value.isascii() and _SURROGATES.search(value):
+        return _SURROGATES.sub("\ufffd", value)
+    return value
+
+
+def decode_text(raw: bytes) -> str:
+    """The connections' text factory: invalid UTF-8 written by another program is shown with
+    U+FFFD instead of making the whole read fail."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")
 
 
 def like_escape(text: str) -> str:
@@ -34,7 +55,7 @@ def dumps_or_none(value: Any) -> str | None:
         return None
     if isinstance(value, (list, dict, tuple, str)) and not value:
         return None
-    return json.dumps(value, ensure_ascii=False)
+    return clean_text(json.dumps(value, ensure_ascii=False))
 
 
 def loads_or_raw(value: Any) -> Any:
