@@ -71,12 +71,18 @@ def write_records(
     total: int | None = None,
     progress: Callable[[int, int | None], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    render: Callable[[dict[str, Any]], str] = dumps_line,
+    separator: str = "",
 ) -> int:
+    """Stream ``records`` to ``fh`` one at a time (JSONL by default). Checks ``should_cancel``
+    before each record and raises ExportCancelled; reports ``progress(done, total)``."""
     written = 0
     for record in records:
         if should_cancel is not None and should_cancel():
             raise ExportCancelled("export cancelled")
-        fh.write(dumps_line(record))
+        if written and separator:
+            fh.write(separator)
+        fh.write(render(record))
         written += 1
         if progress is not None:
             progress(written, total)
@@ -199,14 +205,7 @@ def write_markdown(
     should_cancel: Callable[[], bool] | None = None,
 ) -> int:
     """Transcripts of every record, separated by rules; streams one session at a time."""
-    written = 0
-    for record in records:
-        if should_cancel is not None and should_cancel():
-            raise ExportCancelled("export cancelled")
-        if written:
-            fh.write("\n---\n\n")
-        fh.write(session_markdown(record))
-        written += 1
-        if progress is not None:
-            progress(written, total)
-    return written
+    return write_records(
+        fh, records, total=total, progress=progress, should_cancel=should_cancel,
+        render=session_markdown, separator="\n---\n\n",
+    )

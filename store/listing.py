@@ -72,6 +72,14 @@ def _source_filters(
         params.extend(exclude_sources)
 
 
+def _text_filter(text: str | None, where: list[str], params: list[Any]) -> None:
+    """Type-to-filter: a literal substring of the title or the id."""
+    if text and text.strip():
+        pattern = f"%{like_escape(text.strip())}%"
+        where.append(f"(s.title LIKE ? {LIKE_ESCAPE_SQL} OR s.id LIKE ? {LIKE_ESCAPE_SQL})")
+        params += [pattern, pattern]
+
+
 def list_sessions_rich(
     conn: sqlite3.Connection,
     *,
@@ -131,10 +139,7 @@ def list_sessions_page(
     params: list[Any] = []
     la = "s.last_active" if has_last_active else COMPUTED_LAST_ACTIVE_SQL
     _source_filters(source, exclude_sources, where, params)
-    if text and text.strip():
-        pattern = f"%{like_escape(text.strip())}%"
-        where.append(f"(s.title LIKE ? {LIKE_ESCAPE_SQL} OR s.id LIKE ? {LIKE_ESCAPE_SQL})")
-        params += [pattern, pattern]
+    _text_filter(text, where, params)
     if after is not None:
         cursor = after if isinstance(after, PageCursor) else PageCursor(float(after[0]), str(after[1]))
         where.append(f"({la}, s.id) < (?, ?)")
@@ -168,10 +173,7 @@ def count_sessions_filtered(
     where: list[str] = []
     params: list[Any] = []
     _source_filters(source, exclude_sources, where, params)
-    if text and text.strip():
-        pattern = f"%{like_escape(text.strip())}%"
-        where.append(f"(s.title LIKE ? {LIKE_ESCAPE_SQL} OR s.id LIKE ? {LIKE_ESCAPE_SQL})")
-        params += [pattern, pattern]
+    _text_filter(text, where, params)
     where_sql = f"WHERE {' AND '.join(where)}" if where else ""
     return int(conn.execute(f"SELECT count(*) FROM sessions AS s {where_sql}", params).fetchone()[0])
 
