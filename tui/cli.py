@@ -1,5 +1,10 @@
 """``hermes-browse``: explore the agent's session history in the terminal.
 
+With no subcommand it launches the app. Subcommands for scripts (``search``, ``export``,
+``prune``, ``stats``; see ``tui/cli_commands.py``) print to stdout and exit 0 (ok), 1 (nothing
+found) or 2 (usage or database error, one line on stderr). ``--db`` and ``--read-only`` are
+accepted before or after the subcommand name.
+
 Cheap checks (the file exists, is readable, is SQLite) run before the app starts, so a wrong path
 costs one line on stderr and exit code 2. Everything else (opening, migrating, a newer schema)
 happens inside the app, which shows an error screen instead of a traceback.
@@ -22,20 +27,34 @@ from tui import __version__
 EXIT_USAGE = 2
 
 
+def add_global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool = False) -> None:
+    """``--db`` and ``--read-only``. A subcommand's copies default to SUPPRESS, so an option given
+    before the subcommand name is not overwritten by the subcommand's default."""
+    parser.add_argument(
+        "--db", metavar="PATH", default=argparse.SUPPRESS if in_subcommand else None,
+        help="the session database (default: $HERMES_HOME/state.db, ~/.hermes/state.db)",
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", default=argparse.SUPPRESS if in_subcommand else False,
+        help="never write to the database (no migrations)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hermes-browse",
         description="Explore a Hermes agent's session history: sessions, messages, tool calls, search.",
-        epilog="Keys: / search · enter open · tab switch pane · s source · t filter · ctrl+p commands · q quit",
+        epilog="Keys: / search · enter open · tab switch pane · s source · t filter · ctrl+p commands · q quit. "
+        "Without a command, the app starts. Exit codes: 0 ok, 1 nothing found, 2 usage or database error.",
     )
-    parser.add_argument(
-        "--db", metavar="PATH", help="the session database (default: $HERMES_HOME/state.db, ~/.hermes/state.db)"
-    )
-    parser.add_argument("--read-only", action="store_true", help="never write to the database (no migrations)")
+    add_global_options(parser)
     parser.add_argument(
         "--demo", action="store_true", help="explore generated demo data (a temporary database, removed on exit)"
     )
     parser.add_argument("--version", action="version", version=f"hermes-browse {__version__}")
+    from tui.cli_commands import add_subcommands
+
+    add_subcommands(parser, add_global_options)
     return parser
 
 
@@ -59,7 +78,20 @@ def precheck(path: Path) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "command", None):
+        if args.demo:
+            parser.error("--demo only launches the app; give --db PATH to a subcommand")
+        path = Path(args.db).expanduser() if args.db else default_db_path()
+        problem = precheck(path)
+        if problem:
+            print(f"hermes-browse: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+        from tui.cli_commands import run_command
+
+        return run_command(args, path)
+
     demo_dir: Path | None = None
     if args.demo:
         demo_dir = Path(tempfile.mkdtemp(prefix="hermes-browse-demo-"))
