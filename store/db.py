@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WRITER_BUSY_TIMEOUT_MS = 100  # the writer's own retry loop (with jitter) owns the lock budget
-TRIGRAM_BACKFILL_CHUNK = 500
+TRIGRAM_CHUNK = 200  # ~0.1-0.2 s of trigram indexing per write transaction: the agent never waits long
 
 
 class SessionDB:
@@ -163,7 +163,8 @@ class SessionDB:
             batch_size=batch_size or self.DEFAULT_BATCH_SIZE,
             linger_ms=batch_wait_ms if batch_wait_ms is not None else self.DEFAULT_BATCH_WAIT_MS,
             lock_timeout_s=lock_timeout if lock_timeout is not None else self.DEFAULT_LOCK_TIMEOUT_S,
-            idle_task=self._backfill_step,
+            idle_task=self._trigram_step,
+            idle_probe=schema.trigram_pending if schema.trigram_supported(conn) else None,
         )
         if [t for t in todo if t != "journal_mode=wal"]:
             try:
@@ -176,12 +177,11 @@ class SessionDB:
             self._state = self._writer.execute(schema.inspect)
             self._writer.wake_maintenance()
 
-    def _backfill_step(self, conn: sqlite3.Connection) -> bool:
-        if not self._state.has_trigram or self._state.trigram_complete:
+    def _trigram_step(self, conn: sqlite3.Connection) -> bool:
+        """One chunk of trigram indexing (new rows first, then old ones); True if more remain."""
+        if "messages_trgm" not in self._state.tables:
             return False
-        remaining = schema.backfill_trigram_step(conn, TRIGRAM_BACKFILL_CHUNK)
-        if remaining == 0:
-            self._state.trgm_low = 1
+        remaining = schema.trigram_maintenance_step(conn, TRIGRAM_CHUNK)
         return remaining > 0
 
     # ── plumbing ──────────────────────────────────────────────────────────────────────────
@@ -666,6 +666,12 @@ class SessionDB:
 
     # ── statistics and change detection ───────────────────────────────────────────────────
 
+    def _trigram_complete(self) -> bool:
+        try:
+            return self._execute_read(lambda c: not schema.trigram_pending(c)) and self._state.has_trigram
+        except StoreError:
+            return False
+
     def get_stats(self) -> dict[str, Any]:
         """Counts and writer statistics. Reads only: never checkpoints."""
         counts = self._execute_read(stats.totals)
@@ -689,7 +695,7 @@ class SessionDB:
             "read_only": self.read_only,
             "read_only_reason": self.read_only_reason,
             "schema_version": self._state.version,
-            "trigram_index_complete": self._state.trigram_complete,
+            "trigram_index_complete": self._trigram_complete(),
         }
 
     def activity_stats(

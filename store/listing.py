@@ -145,16 +145,17 @@ def list_sessions_page(
         where.append(f"({la}, s.id) < (?, ?)")
         params += [cursor.last_active, cursor.id]
     where_sql = f"WHERE {' AND '.join(where)}" if where else ""
-    # The page's rowids come from the (last_active, id) index alone; only those rows are then
+    key = "rowid" if has_last_active else "id"  # an old schema opened read-only reads a TEMP view: no rowid
+    # The page's keys come from the (last_active, id) index alone; only those rows are then
     # read whole and decorated. Skipping OFFSET rows through the index costs ~1 ms per 50,000,
     # while reading each skipped row (wide: system prompts) cost ~15 ms.
     rows = conn.execute(
         f"""SELECT {LIST_COLUMNS}, {la} AS last_active,
                    {_PREVIEW_SQL} AS _preview_raw, {_LAST_MESSAGE_SQL} AS _last,
                    (SELECT count(*) FROM sessions AS c WHERE c.parent_session_id = s.id) AS child_count
-              FROM (SELECT s.rowid AS rid FROM sessions AS s {where_sql}
+              FROM (SELECT s.{key} AS page_key FROM sessions AS s {where_sql}
                      ORDER BY {la} DESC, s.id DESC LIMIT ? OFFSET ?) AS page
-              JOIN sessions AS s ON s.rowid = page.rid
+              JOIN sessions AS s ON s.{key} = page.page_key
              ORDER BY {la} DESC, s.id DESC""",
         [*params, limit, offset],
     ).fetchall()

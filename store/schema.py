@@ -7,9 +7,10 @@ Two layers live in one file:
 * The store's additions, all additive and invisible to the agent's code: ``sessions.last_active``
   (kept by triggers, indexed for keyset paging), ``messages(session_id, id)``, and a trigram FTS5
   index (``messages_trgm``) over message text and tool names/arguments, for substring and CJK
-  search. On a database that already holds messages, the trigram index is filled by
-  ``backfill_trigram_step`` in small chunks, newest first, so the agent never waits on one long
-  transaction.
+  search. The trigram index covers a window of message ids that the writer's idle maintenance
+  (``trigram_maintenance_step``) grows in small chunks: new rows first, then old ones, newest
+  first. No insert trigger: appends (the agent's too) never pay for trigrams, and no transaction
+  of ours holds the lock for long. Search covers rows outside the window with a bounded LIKE.
 
 ``plan(conn)`` only reads. ``migrate(conn)`` runs inside the caller's ``BEGIN IMMEDIATE``; it is
 called only when ``plan`` returned something, so opening a current database writes nothing.
@@ -188,7 +189,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS messages_trgm USING fts5(
 )
 """
 
-# ``store_meta`` holds the trigram backfill watermark: every message with id >= trgm_low is indexed.
+# ``store_meta`` holds the trigram index's window: messages with trgm_low <= id < trgm_high are
+# indexed. New rows (ids >= trgm_high) are indexed by the writer's idle maintenance, a chunk at a
+# time, not by a trigger: a trigram insert trigger cost ~70% of every append, the agent's own
+# appends included (triggers live in the file). Search scans rows outside the window with LIKE.
 META_TABLE_SQL = """
 CREATE TABLE IF NOT EXISTS store_meta (
     key TEXT PRIMARY KEY,
@@ -196,14 +200,15 @@ CREATE TABLE IF NOT EXISTS store_meta (
 )
 """
 
-_INDEXED = "old.id >= coalesce((SELECT value FROM store_meta WHERE key = 'trgm_low'), 0)"
+# Revision of the store's own additions (not the agent's schema_version): 2 = windowed trigram.
+STORE_REVISION = 2
+
+_INDEXED = (
+    "old.id >= coalesce((SELECT value FROM store_meta WHERE key = 'trgm_low'), 0) "
+    "AND old.id < coalesce((SELECT value FROM store_meta WHERE key = 'trgm_high'), 0)"
+)
 
 TRGM_TRIGGERS: dict[str, str] = {
-    "messages_trgm_insert": f"""
-CREATE TRIGGER IF NOT EXISTS messages_trgm_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_trgm(rowid, content, tools)
-    VALUES (new.id, {_trgm_content("new")}, {_trgm_tools("new")});
-END""",
     "messages_trgm_delete": f"""
 CREATE TRIGGER IF NOT EXISTS messages_trgm_delete AFTER DELETE ON messages WHEN {_INDEXED} BEGIN
     INSERT INTO messages_trgm(messages_trgm, rowid, content, tools)
@@ -218,6 +223,8 @@ AFTER UPDATE OF content, role, tool_name, tool_calls ON messages WHEN {_INDEXED}
     VALUES (new.id, {_trgm_content("new")}, {_trgm_tools("new")});
 END""",
 }
+OBSOLETE_TRIGGERS = ("messages_trgm_insert",)
+
 
 def _recomputed_last_active(session_ref: str) -> str:
     return (
@@ -283,7 +290,9 @@ class SchemaState:
     indexes: set[str] = field(default_factory=set)
     columns: dict[str, set[str]] = field(default_factory=dict)
     journal_mode: str = ""
-    trgm_low: int | None = None  # trigram backfill watermark (None: table absent)
+    trgm_low: int | None = None  # trigram window [trgm_low, trgm_high) (None: table absent)
+    trgm_high: int | None = None
+    store_revision: int = 0
     max_message_id: int = 0
 
     @property
@@ -300,11 +309,11 @@ class SchemaState:
 
     @property
     def has_trigram(self) -> bool:
-        return "messages_trgm" in self.tables and self.trgm_low is not None
+        return "messages_trgm" in self.tables and self.trgm_low is not None and self.trgm_high is not None
 
     @property
     def trigram_complete(self) -> bool:
-        return self.has_trigram and (self.trgm_low or 0) <= 1
+        return self.has_trigram and (self.trgm_low or 0) <= 1 and (self.trgm_high or 0) > self.max_message_id
 
     @property
     def has_last_active(self) -> bool:
@@ -329,8 +338,12 @@ def inspect(conn: sqlite3.Connection) -> SchemaState:
         row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
         state.version = int(row[0]) if row and row[0] is not None else None
     if "store_meta" in state.tables:
-        row = conn.execute("SELECT value FROM store_meta WHERE key = 'trgm_low'").fetchone()
-        state.trgm_low = int(row[0]) if row and row[0] is not None else None
+        meta = dict(conn.execute(
+            "SELECT key, value FROM store_meta WHERE key IN ('trgm_low', 'trgm_high', 'store_revision')"
+        ).fetchall())
+        state.trgm_low = int(meta["trgm_low"]) if meta.get("trgm_low") is not None else None
+        state.trgm_high = int(meta["trgm_high"]) if meta.get("trgm_high") is not None else None
+        state.store_revision = int(meta.get("store_revision") or 0)
     if "messages" in state.tables:
         row = conn.execute("SELECT max(id) FROM messages").fetchone()
         state.max_message_id = int(row[0] or 0)
@@ -362,7 +375,10 @@ def plan(state: SchemaState, *, trigram_supported: bool) -> list[str]:
     if trigram_supported:
         if "messages_trgm" not in state.tables or state.trgm_low is None:
             todo.append("create messages_trgm")
+        elif state.store_revision < STORE_REVISION or state.trgm_high is None:
+            todo.append(f"store additions revision {state.store_revision} -> {STORE_REVISION}")
         todo += [f"create trigger {n}" for n in TRGM_TRIGGERS if n not in state.triggers]
+        todo += [f"drop trigger {n}" for n in OBSOLETE_TRIGGERS if n in state.triggers]
     return todo
 
 
@@ -470,54 +486,99 @@ def migrate(conn: sqlite3.Connection, *, trigram_supported: bool) -> list[str]:
             done.append(f"created trigger {name}")
 
     if trigram_supported:
-        conn.execute(META_TABLE_SQL)
-        low = conn.execute("SELECT value FROM store_meta WHERE key = 'trgm_low'").fetchone()
-        if "messages_trgm" not in tables or low is None:
-            conn.execute("DROP TABLE IF EXISTS messages_trgm")
-            for name in TRGM_TRIGGERS:
-                conn.execute(f"DROP TRIGGER IF EXISTS {name}")
-            conn.execute(TRGM_SOURCE_VIEW_SQL)
-            conn.execute(TRGM_TABLE_SQL)
-            top = conn.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
-            # Everything above `top` will be indexed by the triggers; older rows by backfill.
-            conn.execute(
-                "INSERT OR REPLACE INTO store_meta (key, value) VALUES ('trgm_low', ?)", (top + 1,)
-            )
-            done.append("created messages_trgm")
-            triggers = _objects(conn, "trigger")
-        for name, sql in TRGM_TRIGGERS.items():
-            if name not in triggers:
-                conn.execute(sql)
-                done.append(f"created trigger {name}")
+        done += _migrate_trigram(conn, tables)
     return done
 
 
-def backfill_trigram_step(conn: sqlite3.Connection, chunk: int = 2000) -> int:
-    """Index the next ``chunk`` message ids below the watermark, newest first.
+def _meta(conn: sqlite3.Connection, key: str) -> int | None:
+    row = conn.execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
+    return int(row[0]) if row is not None and row[0] is not None else None
 
-    Runs inside the caller's transaction. Returns how many ids remain below the new watermark
-    (0 when the index is complete). Safe to interleave with the agent's writes: rows at or above
-    the watermark are kept by triggers, rows below it are invisible to the delete/update triggers
-    until this step indexes them.
+
+def _set_meta(conn: sqlite3.Connection, key: str, value: int) -> None:
+    conn.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)", (key, value))
+
+
+def _migrate_trigram(conn: sqlite3.Connection, tables: set[str]) -> list[str]:
+    """Create the windowed trigram index, or move an older revision (indexed by an insert
+    trigger, so complete from trgm_low up) to the window."""
+    done: list[str] = []
+    conn.execute(META_TABLE_SQL)
+    top = conn.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
+    if "messages_trgm" not in tables or _meta(conn, "trgm_low") is None:
+        conn.execute("DROP TABLE IF EXISTS messages_trgm")
+        conn.execute(TRGM_SOURCE_VIEW_SQL)
+        conn.execute(TRGM_TABLE_SQL)
+        # An empty window just above the newest row: maintenance grows it both ways.
+        _set_meta(conn, "trgm_low", top + 1)
+        _set_meta(conn, "trgm_high", top + 1)
+        done.append("created messages_trgm")
+    elif _meta(conn, "trgm_high") is None:
+        _set_meta(conn, "trgm_high", top + 1)  # revision 1 indexed every row from trgm_low up
+        done.append("trigram index: window up to the newest row")
+    stale = (_meta(conn, "store_revision") or 0) < STORE_REVISION
+    triggers = _objects(conn, "trigger")
+    for name in OBSOLETE_TRIGGERS:
+        if name in triggers:
+            conn.execute(f"DROP TRIGGER {name}")
+            done.append(f"dropped trigger {name}")
+    for name, sql in TRGM_TRIGGERS.items():
+        if stale and name in triggers:
+            conn.execute(f"DROP TRIGGER {name}")
+        if stale or name not in triggers:
+            conn.execute(sql)
+            done.append(f"created trigger {name}")
+    if stale:
+        _set_meta(conn, "store_revision", STORE_REVISION)
+    return done
+
+
+def trigram_maintenance_step(conn: sqlite3.Connection, chunk: int = 500) -> int:
+    """Grow the trigram window by one chunk, inside the caller's transaction.
+
+    New rows first (ids from trgm_high up to the newest), then old rows below trgm_low, newest
+    first. Returns how many ids are still outside the window (0: complete). Interleaves safely
+    with the agent's writes: the delete/update triggers act only on rows inside the window.
     """
-    row = conn.execute("SELECT value FROM store_meta WHERE key = 'trgm_low'").fetchone()
-    if row is None:
+    low, high = _meta(conn, "trgm_low"), _meta(conn, "trgm_high")
+    if low is None or high is None:
         return 0
-    low = int(row[0])
-    if low <= 1:
+    smallest, top = conn.execute("SELECT min(id), max(id) FROM messages").fetchone()
+    if top is None:
         return 0
-    new_low = max(1, low - chunk)
-    conn.execute(
-        "INSERT INTO messages_trgm(rowid, content, tools) "
-        "SELECT id, content, tools FROM messages_trgm_source WHERE id >= ? AND id < ?",
-        (new_low, low),
-    )
-    remaining_row = conn.execute("SELECT min(id) FROM messages").fetchone()
-    smallest = remaining_row[0]
-    if smallest is None or smallest >= new_low:
-        new_low = 1
-    conn.execute("UPDATE store_meta SET value = ? WHERE key = 'trgm_low'", (new_low,))
-    return max(0, new_low - 1) if smallest is not None else 0
+    if high <= top:
+        new_high = min(top + 1, high + chunk)
+        conn.execute(
+            "INSERT INTO messages_trgm(rowid, content, tools) "
+            "SELECT id, content, tools FROM messages_trgm_source WHERE id >= ? AND id < ?",
+            (high, new_high),
+        )
+        _set_meta(conn, "trgm_high", new_high)
+        high = new_high
+    elif low > max(1, smallest):
+        new_low = max(smallest, low - chunk)
+        conn.execute(
+            "INSERT INTO messages_trgm(rowid, content, tools) "
+            "SELECT id, content, tools FROM messages_trgm_source WHERE id >= ? AND id < ?",
+            (new_low, low),
+        )
+        low = 1 if new_low <= smallest else new_low
+        _set_meta(conn, "trgm_low", low)
+    pending_new = max(0, top + 1 - high)
+    pending_old = max(0, low - max(1, smallest)) if low > 1 else 0
+    return pending_new + pending_old
+
+
+def trigram_pending(conn: sqlite3.Connection) -> bool:
+    """Cheap check (two indexed reads, no transaction): is any message outside the window?"""
+    try:
+        low, high = _meta(conn, "trgm_low"), _meta(conn, "trgm_high")
+    except sqlite3.OperationalError:
+        return False
+    if low is None or high is None:
+        return False
+    smallest, top = conn.execute("SELECT min(id), max(id) FROM messages").fetchone()
+    return top is not None and (high <= top or low > max(1, smallest))
 
 
 def _split(script: str) -> list[str]:

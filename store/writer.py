@@ -41,6 +41,7 @@ T = TypeVar("T")
 
 CHECKPOINT_EVERY_COMMITS = 200
 _IDLE_POLL_S = 0.05
+_PROBE_EVERY_S = 1.0
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -87,6 +88,7 @@ class Writer:
         linger_ms: float = 0.0,
         lock_timeout_s: float = 15.0,
         idle_task: Callable[[sqlite3.Connection], bool] | None = None,
+        idle_probe: Callable[[sqlite3.Connection], bool] | None = None,
     ) -> None:
         self.path = path
         self._conn = conn
@@ -95,6 +97,7 @@ class Writer:
         self.linger_s = max(0.0, linger_ms / 1000.0)
         self.lock_timeout_s = lock_timeout_s
         self._idle_task = idle_task
+        self._idle_probe = idle_probe  # cheap read (no transaction): is there maintenance to do?
         self._idle_pending = idle_task is not None
         self.stats = WriterStats()
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -164,9 +167,12 @@ class Writer:
         stopping = False
         try:
             while not stopping:
+                wait = _IDLE_POLL_S if self._idle_pending else (_PROBE_EVERY_S if self._idle_probe else None)
                 try:
-                    first = self._q.get(timeout=_IDLE_POLL_S if self._idle_pending else None)
+                    first = self._q.get(timeout=wait)
                 except queue.Empty:
+                    if not self._idle_pending:
+                        self._probe_idle()
                     self._run_idle_task()
                     continue
                 if first is _STOP:
@@ -259,14 +265,23 @@ class Writer:
             self.stats.failed_writes += len(ops)
             return
         done: list[tuple[_Op, Any]] = []
+        single = len(ops) == 1  # alone in its transaction: the transaction is its savepoint
         for index, op in enumerate(ops):
             try:
-                conn.execute("SAVEPOINT hermes_op")
-                result = op.fn(conn)
-                conn.execute("RELEASE hermes_op")
+                if single:
+                    result = op.fn(conn)
+                else:
+                    conn.execute("SAVEPOINT hermes_op")
+                    result = op.fn(conn)
+                    conn.execute("RELEASE hermes_op")
                 done.append((op, result))
             except BaseException as exc:  # even KeyboardInterrupt/SystemExit: fail this op alone
                 err = translate(exc, self.path)
+                if single:
+                    self._rollback()
+                    op.future.set_exception(err)
+                    self.stats.failed_writes += 1
+                    return
                 if conn.in_transaction:
                     try:
                         conn.execute("ROLLBACK TO hermes_op")
@@ -316,6 +331,16 @@ class Writer:
                 self.stats.last_checkpoint = (int(row[0]), int(row[1]), int(row[2]))
         except sqlite3.Error as exc:
             log.debug("passive checkpoint skipped: %s", exc)
+
+    def _probe_idle(self) -> None:
+        """Once a second when idle: did anyone (the agent too) write rows that need maintenance?"""
+        if self._idle_probe is None or self._idle_task is None:
+            return
+        with self._conn_lock:
+            try:
+                self._idle_pending = bool(self._idle_probe(self._conn))
+            except Exception as exc:  # a probe must never take the writer down
+                log.debug("maintenance probe failed: %s", exc)
 
     def _run_idle_task(self) -> None:
         """Low-priority maintenance between bursts; gives way at once to a busy lock."""

@@ -13,6 +13,9 @@ from ..sqlutil import placeholders
 # ── Capabilities and filters ─────────────────────────────────────────────────────────────────
 
 
+NO_UPPER_EDGE = 2**62  # a database of the store's first revision indexed every new row by trigger
+
+
 @dataclass(frozen=True)
 class SearchCaps:
     """What a database offers for search. Read per call by ``detect_caps`` (a few microseconds)."""
@@ -20,7 +23,8 @@ class SearchCaps:
     messages: bool = True
     fts: bool = True
     trigram: bool = True
-    trgm_low: int = 1  # messages with id >= trgm_low are in the trigram index; 1 means all
+    trgm_low: int = 1  # messages with trgm_low <= id < trgm_high are in the trigram index
+    trgm_high: int = NO_UPPER_EDGE  # newer rows wait for the writer's maintenance (LIKE covers them)
     title: bool = True  # sessions.title exists (schema version 3 and later)
 
 
@@ -34,10 +38,12 @@ def detect_caps(conn: sqlite3.Connection) -> SearchCaps:
         )
     }
     trgm_low: int | None = None
+    trgm_high: int | None = None
     if {"messages_trgm", "store_meta"} <= names:
-        row = conn.execute("SELECT value FROM store_meta WHERE key = 'trgm_low'").fetchone()
+        meta = dict(conn.execute("SELECT key, value FROM store_meta WHERE key IN ('trgm_low', 'trgm_high')"))
         try:
-            trgm_low = int(row[0]) if row is not None and row[0] is not None else None
+            trgm_low = int(meta["trgm_low"]) if meta.get("trgm_low") is not None else None
+            trgm_high = int(meta["trgm_high"]) if meta.get("trgm_high") is not None else None
         except (TypeError, ValueError):
             trgm_low = None
     title = "sessions" in names and any(
@@ -48,6 +54,7 @@ def detect_caps(conn: sqlite3.Connection) -> SearchCaps:
         fts="messages_fts" in names,
         trigram=trgm_low is not None,
         trgm_low=max(1, trgm_low or 1),
+        trgm_high=trgm_high if trgm_high is not None else NO_UPPER_EDGE,
         title=title,
     )
 

@@ -222,21 +222,29 @@ def _substring_ids(
 ) -> list[tuple[int, str]]:
     """Newest-first messages in [lo, hi] holding the terms of ``items`` as substrings (content or tools).
 
-    The trigram index serves ids from its watermark up; below it (backfill still running, no
-    trigram table, or terms under 3 characters) a LIKE scan covers the newest LIKE_SCAN_ROWS ids.
+    The trigram index serves ids inside its window [trgm_low, trgm_high). Newer rows (not yet
+    indexed by the writer's maintenance) are scanned with LIKE first, then the window; below it
+    (backfill still running, no trigram table, or terms under 3 characters) a LIKE scan covers
+    the newest LIKE_SCAN_ROWS ids.
     """
     out: list[tuple[int, str]] = []
     like_top = top
     if caps.trigram and all(len(t.raw) >= TRIGRAM_MIN_CHARS for t in items if isinstance(t, _Term)):
         like_top = caps.trgm_low - 1
-        if hi >= caps.trgm_low:
+        if hi >= caps.trgm_high:
+            fresh_lo = max(lo, caps.trgm_high)
+            out += [(i, "like") for i in _like_ids(conn, items, filt, fresh_lo, hi, want, clock)]
+            hi = min(hi, caps.trgm_high - 1)
+        if hi >= caps.trgm_low and len(out) < want:
             expr, verify = _trigram_candidates(items)
             check = ("", ())
             if verify:
                 cond, params = _like_condition(items)
                 check = (f" AND {cond}", params)
             try:
-                ids = _fts_ids(conn, "messages_trgm", expr, filt, max(lo, caps.trgm_low), hi, want, clock, check)
+                ids = _fts_ids(
+                    conn, "messages_trgm", expr, filt, max(lo, caps.trgm_low), hi, want - len(out), clock, check
+                )
             except sqlite3.OperationalError:  # e.g. an SQLite build without the trigram tokenizer
                 like_top, ids = top, []
             out += [(i, "trigram") for i in ids]
