@@ -41,7 +41,7 @@ class HermesBrowseApp(App[None]):
         demo_sessions: int = DEMO_SESSIONS,
         path_label: str | None = None,
         watch_changes: bool = False,
-        watch_interval: float = 2.0,
+        watch_interval: float = 0.5,
     ) -> None:
         super().__init__()
         if browser is not None:

@@ -46,6 +46,14 @@ class SessionCommands(Provider):
             ("Search: messages", "Focus the search bar (/)", main.focus_search),
             ("Filter: titles and ids", "Focus the title filter (t)", main.focus_filter),
             ("Session: find by id or title", "Filter the list by id or title (or type an id here)", main.focus_filter),
+            ("Rename session", "Edit the highlighted session's title in place (r)", main.action_rename),
+            ("Delete session", "Delete the highlighted session, after asking (d)", main.action_delete),
+            ("Export: session", "Export the highlighted session to a file (e)", main.action_export),
+            ("Export: current filter", "Export the sessions of the source filter (all without one)",
+             main.export_filtered),
+            ("Export: everything", "Export every session to a file", partial(main.export_filtered, everything=True)),
+            ("Prune: old sessions…", "Delete ended sessions older than an age (source filter applies)", main.prune),
+            ("Stats", "Activity statistics: sessions, messages, tokens, cost (S)", main.action_stats),
         ]
         for source in self._sources:
             label = one_line(source, 40)

@@ -15,24 +15,36 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.geometry import Region
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Input, OptionList, Static
 
+from store import ReadOnlyError
 from tui.commands import SessionCommands
-from tui.data import Browser
-from tui.messages import HitChosen, ListCounted, SearchFinished, SessionChosen, SessionHighlighted, WalkLineage
+from tui.data import Browser, DeleteInfo
+from tui.messages import (
+    HistoryChanged,
+    HitChosen,
+    ListCounted,
+    SearchFinished,
+    SessionChosen,
+    SessionHighlighted,
+    WalkLineage,
+)
+from tui.screens.delete import DeleteScreen
 from tui.screens.help import HelpScreen
 from tui.text import one_line, safe
 from tui.widgets.conversation import ConversationPane
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.search_panel import SearchPanel
 from tui.widgets.session_list import SessionList
+from tui.widgets.title_editor import TitleEditor
 
 HIGHLIGHT_DEBOUNCE_S = 0.15
 FILTER_DEBOUNCE_S = 0.15
-WATCH_INTERVAL_S = 2.0
+WATCH_INTERVAL_S = 0.5
 
 
 def display_path(path: Path) -> str:
@@ -108,6 +120,10 @@ class MainScreen(Screen[None]):
         Binding("t", "focus_filter", "Filter", tooltip="Filter sessions by title or id"),
         Binding("down", "leave_input", "To the list", show=False),
         Binding("question_mark", "help", "Help", tooltip="Every key"),
+        Binding("r", "rename", "Rename", tooltip="Rename the session (empty removes the title)"),
+        Binding("d", "delete", "Delete", tooltip="Delete the session (asks first; children are kept)"),
+        Binding("e", "export", "Export", tooltip="Export the session to a file", show=False),
+        Binding("S", "stats", "Stats", tooltip="Activity statistics", show=False),
     ]
 
     def __init__(self) -> None:
@@ -170,8 +186,222 @@ class MainScreen(Screen[None]):
     def _data_version_seen(self, version: int) -> None:
         previous, self._data_version = self._data_version, version
         if previous is not None and version != previous:
-            self.session_list.reload(keep_cursor=True)
-            self._load_sources()
+            self._history_changed(None, deleted=False, keep="session")
+
+    @on(HistoryChanged)
+    def _on_history_changed(self, event: HistoryChanged) -> None:
+        event.stop()
+        self._history_changed(event.session_ids, deleted=event.deleted, keep="index" if event.deleted else "session")
+
+    def _history_changed(self, session_ids: tuple[str, ...] | None, *, deleted: bool, keep: str) -> None:
+        """Refresh what may show changed sessions: the list (its place kept), the pane, search."""
+        self.session_list.refresh_data(keep=keep)
+        shown = self.pane.session_id
+        if shown is not None and (session_ids is None or shown in session_ids):
+            if deleted and session_ids is not None:
+                self.pane.clear()  # the list's cursor, now on the next session, shows that one
+                self._shown = None
+            else:
+                self.pane.refresh_live()
+        if self.searching and self.search_input.value.strip() and (deleted or session_ids is not None):
+            self.search_panel.search(self.search_input.value, self._source)
+        self._load_sources()
+
+    # ── managing history: rename, delete, export, prune, stats ────────────────────────────
+
+    def _target_session_id(self) -> str | None:
+        """The session the keys act on: the pane's when it has the focus (or during a search),
+        else the list's highlighted one."""
+        if self._pane_has_focus() or self.searching:
+            return self.pane.session_id
+        row = self.session_list.current
+        return row.id if row is not None else None
+
+    def _refused(self, what: str) -> bool:
+        """Refuse a write on a read-only store, saying why; True when refused."""
+        browser = self.browser
+        if not browser.read_only:
+            return False
+        reason = one_line(browser.read_only_reason or "opened read-only", 200)
+        self.notify(f"Cannot {what}: the database is read-only ({reason}).", title="Read-only",
+                    severity="warning", markup=False)
+        return True
+
+    @property
+    def title_editor(self) -> TitleEditor | None:
+        editors = self.query(TitleEditor)
+        return editors.first() if editors else None
+
+    def action_rename(self) -> None:
+        if self.title_editor is not None:
+            self.title_editor.input.focus()
+            return
+        if self._refused("rename sessions"):
+            return
+        session_id = self._target_session_id()
+        if session_id is None:
+            self.notify("No session is selected.", markup=False)
+            return
+        in_pane = self._pane_has_focus() or self.searching
+        if in_pane:
+            detail = self.pane.detail
+            if detail is None or detail.id != session_id:
+                self.notify("The session is still loading; try again.", markup=False)
+                return
+            editor = TitleEditor(session_id, detail.title, return_focus=self.pane)
+            editor.styles.offset = (1, 0)  # over the header's title (the header has a cell of padding)
+            editor.styles.width = max(10, self.pane.content_region.width - 2)
+            self.pane.mount(editor)
+            return
+        lst = self.session_list
+        row = lst.current
+        region = lst.cursor_line_region()
+        if row is None or region is None:
+            self.notify("The session is still loading; try again.", markup=False)
+            return
+        editor = TitleEditor(session_id, row.title, return_focus=lst)
+        editor.styles.padding = (0, 1, 0, 4)  # the text where the title is (after " ●  ")
+        self._place_list_editor(editor, region)
+        self.query_one("#left").mount(editor)
+
+    def _place_list_editor(self, editor: TitleEditor, region: Region | None = None) -> None:
+        """Lay the editor over the cursor row (again after the list refreshed under it)."""
+        region = region or self.session_list.cursor_line_region()
+        if region is None:
+            return
+        origin = self.query_one("#left").content_region
+        editor.styles.offset = (region.x - origin.x, region.y - origin.y)
+        editor.styles.width = region.width
+
+    @on(TitleEditor.Submitted)
+    def _title_submitted(self, event: TitleEditor.Submitted) -> None:
+        event.stop()
+        self._save_title(event.editor, event.session_id, event.value)
+
+    @on(TitleEditor.Cancelled)
+    def _title_cancelled(self, event: TitleEditor.Cancelled) -> None:
+        event.stop()
+        self._close_editor(event.editor)
+
+    def _close_editor(self, editor: TitleEditor) -> None:
+        editor.finish()
+        back = editor.return_focus
+        refocus = editor.input.has_focus or self.focused is None
+        editor.remove()
+        if refocus and back is not None and back.is_attached:
+            back.focus()
+
+    @work(thread=True, group="rename", exclusive=True, exit_on_error=False)
+    def _save_title(self, editor: TitleEditor, session_id: str, value: str) -> None:
+        try:
+            stored = self.browser.rename(session_id, value)
+        except ValueError as exc:  # the store's refusal: too long, in use, invisible characters
+            self._ui(editor.show_error, str(exc) or "the title was refused")
+            return
+        except ReadOnlyError as exc:
+            self._ui(self._close_editor, editor)
+            self._ui(self.notify, f"Cannot rename: {exc}", severity="warning", markup=False)
+            return
+        except Exception as exc:
+            self._ui(editor.show_error, f"Could not save: {exc}")
+            return
+        self._ui(self._title_saved, editor, session_id, stored)
+
+    def _title_saved(self, editor: TitleEditor, session_id: str, stored: str | None) -> None:
+        if editor.is_attached:
+            self._close_editor(editor)
+        text = f"Renamed to “{one_line(stored, 60)}”." if stored else "Title removed."
+        self.notify(text, markup=False, timeout=3)
+        self.post_message(HistoryChanged((session_id,)))
+
+    def action_delete(self) -> None:
+        if self._refused("delete sessions"):
+            return
+        session_id = self._target_session_id()
+        if session_id is None:
+            self.notify("No session is selected.", markup=False)
+            return
+        self._read_delete_info(session_id)
+
+    @work(thread=True, group="delete", exclusive=True, exit_on_error=False)
+    def _read_delete_info(self, session_id: str) -> None:
+        try:
+            info = self.browser.delete_info(session_id)
+        except Exception as exc:
+            self._ui(self.notify, f"Could not read the session: {exc}", severity="error", markup=False)
+            return
+        if info is None:
+            self._ui(self.notify, "This session no longer exists.", markup=False)
+            return
+        self._ui(self._confirm_delete, info)
+
+    def _confirm_delete(self, info: DeleteInfo) -> None:
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self._delete(info.id)
+
+        self.app.push_screen(DeleteScreen(info), answered)
+
+    @work(thread=True, group="delete", exclusive=True, exit_on_error=False)
+    def _delete(self, session_id: str) -> None:
+        try:
+            deleted = self.browser.delete(session_id)
+        except ReadOnlyError as exc:
+            self._ui(self.notify, f"Cannot delete: {exc}", severity="warning", markup=False)
+            return
+        except Exception as exc:
+            self._ui(self.notify, f"Could not delete: {exc}", severity="error", markup=False)
+            return
+        self._ui(self._deleted, session_id, deleted)
+
+    def _deleted(self, session_id: str, deleted: bool) -> None:
+        self.notify("Session deleted." if deleted else "It was already gone.", markup=False, timeout=3)
+        self.post_message(HistoryChanged((session_id,), deleted=True))
+
+    def action_export(self) -> None:
+        session_id = self._target_session_id()
+        if session_id is None:
+            self.notify("No session is selected.", markup=False)
+            return
+        try:
+            from tui.actions import open_export
+        except ImportError as exc:
+            self.notify(f"Export is not available: {exc}", severity="error", markup=False)
+            return
+        open_export(self, session_ids=[session_id])
+
+    def export_filtered(self, *, everything: bool = False) -> None:
+        """Export the sessions of the active source filter (or, without one, everything)."""
+        try:
+            from tui.actions import open_export
+        except ImportError as exc:
+            self.notify(f"Export is not available: {exc}", severity="error", markup=False)
+            return
+        if everything:
+            open_export(self, everything=True)
+            return
+        if self.filter_input.value.strip():
+            self.notify("The title filter is not applied to exports: only the source filter is.",
+                        markup=False, timeout=4)
+        open_export(self, source=self._source, everything=self._source is None)
+
+    def prune(self) -> None:
+        if self._refused("prune sessions"):
+            return
+        try:
+            from tui.actions import open_prune
+        except ImportError as exc:
+            self.notify(f"Pruning is not available: {exc}", severity="error", markup=False)
+            return
+        open_prune(self, source=self._source)
+
+    def action_stats(self) -> None:
+        try:
+            from tui.screens.stats import StatsScreen
+        except ImportError as exc:
+            self.notify(f"Statistics are not available: {exc}", severity="error", markup=False)
+            return
+        self.app.push_screen(StatsScreen())
 
     # ── widgets ───────────────────────────────────────────────────────────────────────────
 
@@ -277,6 +507,9 @@ class MainScreen(Screen[None]):
 
     @on(ListCounted)
     def _counted(self, event: ListCounted) -> None:
+        editor = self.title_editor
+        if editor is not None and editor.return_focus is self.session_list:
+            self.call_after_refresh(self._place_list_editor, editor)  # rows may have moved under it
         if not self.session_list.filters.active:
             self.query_one(TopBar).show(self.browser, event.total)
         self._total = event.total

@@ -60,6 +60,7 @@ HITS = Binding.Group("hits")
 LINEAGE = Binding.Group("parent/child")
 
 LOAD_GROUP = "conversation"
+LIVE_GROUP = "conversation-live"
 OLDER_GROUP = "conversation-older"
 NEWER_GROUP = "conversation-newer"
 FIND_GROUP = "conversation-find"
@@ -212,6 +213,7 @@ class ConversationPane(Widget, can_focus=True):
         self._cursor: TurnPart | None = None
         self._move_after_load = 0
         self._loading_timer: Timer | None = None
+        self._live_timer: Timer | None = None
         self._empty = True
         self._binding_state: tuple[bool, bool, bool] = (False, False, False)
 
@@ -296,6 +298,108 @@ class ConversationPane(Widget, can_focus=True):
         self._show_empty(EMPTY_TEXT)
         self._refresh_bindings_if_changed()
 
+    # ── changes: a rename here, or another process writing ──────────────────────────────────
+
+    def refresh_live(self) -> None:
+        """Re-read the header (title, counts) and, when the window shows the session's end, the
+        messages after it: new ones are appended; the view follows them only if it was at the
+        bottom. While a window is being read or mounted, it tries again a little later."""
+        if self._session_id is None or not self.is_mounted:
+            return
+        if self.busy:
+            self._retry_live()
+            return
+        heads = self.heads()
+        after = (heads[-1].turn.first_id - 1 if heads else 0) if self._at_end else None
+        self._read_live(self._session_id, self._generation, after, self._terms, self._render_target()[1])
+
+    def _retry_live(self) -> None:
+        if self._live_timer is None:
+            def again() -> None:
+                self._live_timer = None
+                self.refresh_live()
+            self._live_timer = self.set_timer(0.25, again)
+
+    @work(thread=True, exclusive=True, group=LIVE_GROUP, exit_on_error=False)
+    def _read_live(
+        self, session_id: str, generation: int, after: int | None, terms: Terms | None,
+        options: ConsoleOptions | None,
+    ) -> None:
+        worker = get_current_worker()
+        browser = self.app.browser
+        detail = browser.session_detail(session_id)
+        page = turns = bodies = None
+        if detail is not None and after is not None:
+            page = browser.conversation_page(session_id, after_id=after, limit=self.PAGE)
+            turns = pair_turns(page.messages)
+            bodies = content_bodies(turns, terms)
+            self._prerender(worker, turns, bodies, options)
+        if not worker.is_cancelled:
+            self._call_ui(self._live_read, worker, generation, detail, page, turns, bodies)
+
+    def _live_read(
+        self, worker: Worker[None], generation: int, detail: SessionDetail | None, page: ConversationPage | None,
+        turns: list[Turn] | None, bodies: dict[int, Guarded] | None,
+    ) -> None:
+        if self._stale(worker, generation):
+            return
+        if self.busy:
+            self._retry_live()
+            return
+        if detail is None:  # deleted meanwhile
+            self.query_one(SessionHeader).hide()
+            self.scroller.remove_children()
+            self._cursor = None
+            self._detail = None
+            self._show_empty("This session no longer exists.")
+            self._refresh_bindings_if_changed()
+            return
+        self._detail = detail
+        self.query_one(SessionHeader).show(detail, self.app.browser.now_dt())
+        self._refresh_bindings_if_changed()
+        heads = self.heads()
+        if page is None or turns is None or not turns or not self._at_end:
+            return
+        if heads and turns[0].first_id != heads[-1].turn.first_id:
+            return  # the window changed meanwhile
+        if heads and turns[0] == heads[-1].turn and len(turns) == 1:
+            return  # nothing new
+        self._settling = True
+        self.run_worker(self._append_live(turns, bodies, page.at_end, generation), group=MOUNT_GROUP,
+                        exit_on_error=False)
+
+    async def _append_live(
+        self, turns: list[Turn], bodies: dict[int, Guarded] | None, at_end: bool, generation: int
+    ) -> None:
+        """Replace the last turn (it may have gained tool results) and append the new ones."""
+        scroller = self.scroller
+        try:
+            follow = scroller.max_scroll_y - scroller.scroll_y <= 1
+            heads = self.heads()
+            cursor_on_last = False
+            if heads:
+                old_parts = self._parts(heads[-1])
+                cursor_on_last = self._cursor in old_parts
+                with self.app.batch_update():
+                    await scroller.remove_children(old_parts)
+                    await scroller.mount_all(self._widgets_for(turns, bodies))
+            else:
+                await scroller.mount_all(self._widgets_for(turns, bodies))
+            self._show_empty(None)
+            self._at_end = at_end
+            if generation != self._generation:
+                return
+            new_heads = self.heads()
+            if new_heads and (cursor_on_last or self._cursor is None or not self._cursor.is_attached):
+                target = new_heads[-1] if follow else new_heads[len(heads) - 1 if heads else 0]
+                self._set_cursor(target, scroll=False)
+            await self._next_frame()
+            if generation == self._generation and follow:
+                scroller.scroll_end(animate=False, immediate=True)
+        finally:
+            if generation == self._generation:
+                self._settling = False
+
     # ── reading ─────────────────────────────────────────────────────────────────────────────
 
     def _begin(self, session_id: str, terms: Terms | None) -> None:
@@ -306,7 +410,7 @@ class ConversationPane(Widget, can_focus=True):
         self._start_loading_indicator()
 
     def _cancel_reads(self) -> None:
-        for group in READ_GROUPS:
+        for group in (*READ_GROUPS, LIVE_GROUP):
             self.workers.cancel_group(self, group)
         self._loading_older = self._loading_newer = False
         self._move_after_load = 0

@@ -140,6 +140,14 @@ class SessionList(ScrollView, can_focus=True):
             super().__init__()
             self.generation, self.page, self.error = generation, page, error
 
+    class _Refreshed(Message):
+        def __init__(
+            self, generation: int, total: int, pages: dict[int, list[SessionSummary]],
+            positions: dict[str, tuple[int, int]],
+        ) -> None:
+            super().__init__()
+            self.generation, self.total, self.pages, self.positions = generation, total, pages, positions
+
     class _Counted(Message):
         def __init__(self, generation: int, total: int | None, error: str | None = None) -> None:
             super().__init__()
@@ -157,6 +165,7 @@ class SessionList(ScrollView, can_focus=True):
         self._failed: dict[int, str] = {}
         self._last_posted: str | bool | None = False  # False: nothing posted yet
         self._reselect: str | None = None  # after a refresh, keep the cursor on this session
+        self._keep_session = True  # refresh_data: keep the session (True) or the index under the cursor
         self._fg_cache: dict[str, Style] = {}
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(2048)
 
@@ -179,6 +188,16 @@ class SessionList(ScrollView, can_focus=True):
 
     def position_of(self, session_id: str) -> tuple[int, int] | None:
         return self._positions.get(session_id)
+
+    def cursor_line_region(self) -> Region | None:
+        """Where the cursor row's title line is on the screen (None when it is scrolled away)."""
+        if not self.total:
+            return None
+        y = self.cursor * self.ROW_HEIGHT - round(self.scroll_offset.y)
+        region = self.content_region
+        if y < 0 or y >= self.scrollable_content_region.height:
+            return None
+        return Region(region.x, region.y + y, self.scrollable_content_region.width, 1)
 
     def loaded_pages(self) -> list[int]:
         return sorted(self._pages)
@@ -203,6 +222,81 @@ class SessionList(ScrollView, can_focus=True):
             self.scroll_to(y=0, animate=False, immediate=True)
         self._count(self._generation, self.filters)
         self._request(self.cursor // self.PAGE)
+        self.refresh()
+
+    def refresh_data(self, *, keep: str = "session") -> None:
+        """Read the count and the visible pages again without blanking the list (new data, a
+        rename, a delete): the old rows stay drawn until the new ones arrive, all at once.
+
+        ``keep="session"``: the session under the cursor stays under it, at the same place on
+        the screen (rows inserted above it move the scroll offset with it, so a new session at
+        the top never yanks the view; at the very top the view stays at the top).
+        ``keep="index"``: the cursor stays at the same index (clamped), e.g. after a delete.
+        """
+        if self.total is None or self._pending:
+            self.reload(keep_cursor=True)  # still opening (or paging): simply start over
+            return
+        self._keep_session = keep == "session"
+        y = round(self.scroll_offset.y)
+        self._generation += 1
+        self.workers.cancel_group(self, "session-pages")
+        view_rows = max(1, self.scrollable_content_region.height // self.ROW_HEIGHT + 1)
+        first = y // self.ROW_HEIGHT
+        pages = sorted({first // self.PAGE, (first + view_rows) // self.PAGE, self.cursor // self.PAGE})
+        self._refresh_pages(self._generation, self.filters, pages)
+
+    @work(thread=True, group="session-refresh", exclusive=True, exit_on_error=False)
+    def _refresh_pages(self, generation: int, filters: ListFilters, pages: list[int]) -> None:
+        """Count and read ``pages`` in one go, so they are applied together (the anchor is read on
+        the UI thread when they land: the cursor may have moved meanwhile)."""
+        browser = self.browser
+        text = filters.text or None
+        try:
+            total = browser.count_sessions(source=filters.source, text=text)
+            loaded: dict[int, list[SessionSummary]] = {}
+            positions: dict[str, tuple[int, int]] = {}
+            for page in pages:
+                if page * self.PAGE >= max(total, 1):
+                    continue
+                rows = browser.sessions_page(page * self.PAGE, self.PAGE, source=filters.source, text=text)
+                loaded[page] = rows
+                positions.update(browser.lineage_positions(rows))
+        except Exception as exc:
+            self.post_message(self._PageFailed(generation, -1, str(exc) or type(exc).__name__))
+            return
+        self.post_message(self._Refreshed(generation, total, loaded, positions))
+
+    @on(_Refreshed)
+    def _refreshed(self, message: _Refreshed) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        current = self.current
+        old_cursor, old_y = self.cursor, round(self.scroll_offset.y)
+        anchor_id = current.id if current is not None and self._keep_session else None
+        self._pages.clear()
+        self._positions.clear()
+        self._failed.clear()
+        self._strips.clear()
+        self.error = None
+        self._pages.update(message.pages)
+        self._positions.update(message.positions)
+        self.total = message.total
+        self.virtual_size = Size(self.scrollable_content_region.width, self.total * self.ROW_HEIGHT + 1)
+        new_cursor = min(old_cursor, max(0, self.total - 1))
+        if anchor_id is not None:
+            found = next((page * self.PAGE + i for page, rows in message.pages.items()
+                          for i, row in enumerate(rows) if row.id == anchor_id), None)
+            if found is not None:
+                new_cursor = found
+        shift = (new_cursor - old_cursor) * self.ROW_HEIGHT
+        view = self.scrollable_content_region.height
+        at_top_still_shown = old_y == 0 and (new_cursor + 1) * self.ROW_HEIGHT <= view
+        y = old_y if at_top_still_shown else max(0, old_y + shift)
+        self.set_reactive(SessionList.cursor, new_cursor)
+        self.scroll_to(y=y, animate=False, force=True, immediate=True)
+        self.post_message(ListCounted(self.total))
+        self._maybe_post_highlight()
         self.refresh()
 
     def set_filters(self, *, source: str | None = None, text: str = "") -> None:
