@@ -366,6 +366,37 @@ def test_the_store_opens_it_as_its_own(built: Built) -> None:
         store.close()
 
 
+def test_without_trigram_the_window_is_left_for_maintenance(tmp_path: Path) -> None:
+    full, lean = tmp_path / "full.db", tmp_path / "lean.db"
+    demo.generate(full, sessions=40, seed=9)
+    demo.generate(lean, sessions=40, seed=9, trigram=False)
+    assert _dump(full) == _dump(lean)  # same rows; only the trigram index differs
+    conn = sqlite3.connect(lean, isolation_level=None)
+    try:
+        top = conn.execute("SELECT max(id) FROM messages").fetchone()[0]
+        meta = dict(conn.execute("SELECT key, value FROM store_meta").fetchall())
+        assert meta["trgm_low"] == meta["trgm_high"] == top + 1
+        assert conn.execute("SELECT count(*) FROM messages_trgm_docsize").fetchone()[0] == 0
+        assert schema.trigram_pending(conn)
+        state = schema.inspect(conn)
+        assert schema.plan(state, trigram_supported=True) == [] and not state.trigram_complete
+        conn.execute("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')")
+        newest_id, newest = conn.execute(
+            "SELECT id, content FROM messages WHERE length(content) >= 12 ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        conn.execute("BEGIN IMMEDIATE")
+        while schema.trigram_maintenance_step(conn, chunk=200):
+            pass
+        conn.execute("COMMIT")
+        conn.execute("INSERT INTO messages_trgm(messages_trgm) VALUES ('integrity-check')")
+        probe = '"' + newest[:12].replace('"', '""') + '"'
+        hits = {r[0] for r in conn.execute("SELECT rowid FROM messages_trgm WHERE messages_trgm MATCH ?",
+                                           (probe,))}
+        assert newest_id in hits
+    finally:
+        conn.close()
+
+
 def test_message_count_range(tmp_path: Path) -> None:
     path = tmp_path / "range.db"
     summary = demo.generate(path, sessions=50, seed=2, messages_per_session=(3, 6))
@@ -461,7 +492,7 @@ def test_cli_writes_and_refuses(tmp_path: Path) -> None:
     assert len(err) == 1 and "exists" in err[0] and "--force" in err[0]
     assert out.read_bytes() == before
 
-    forced = _cli("--sessions", "3", "--out", str(out), "--force")
+    forced = _cli("--sessions", "3", "--out", str(out), "--force", "--no-trigram")
     assert forced.returncode == 0, forced.stderr
     assert out.read_bytes() != before
 
