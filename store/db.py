@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WRITER_BUSY_TIMEOUT_MS = 100  # the writer's own retry loop (with jitter) owns the lock budget
-TRIGRAM_CHUNK = 200  # ~0.1-0.2 s of trigram indexing per write transaction: the agent never waits long
+TRIGRAM_CHUNK = 500  # rows per maintenance transaction at most; each also stops after ~50 ms of work
 
 
 class SessionDB:

@@ -20,6 +20,7 @@ The schema version is never lowered; a newer version is reported and the caller 
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass, field
 
 SCHEMA_VERSION = 6
@@ -533,8 +534,12 @@ def _migrate_trigram(conn: sqlite3.Connection, tables: set[str]) -> list[str]:
     return done
 
 
-def trigram_maintenance_step(conn: sqlite3.Connection, chunk: int = 500) -> int:
-    """Grow the trigram window by one chunk, inside the caller's transaction.
+def trigram_maintenance_step(
+    conn: sqlite3.Connection, chunk: int = 500, budget_s: float = 0.05, sub_chunk: int = 50
+) -> int:
+    """Grow the trigram window, inside the caller's transaction, by up to ``chunk`` rows or
+    until ``budget_s`` has passed (rows of long tool output cost ~20x a short message: time
+    bounds how long the write lock is held, not the row count).
 
     New rows first (ids from trgm_high up to the newest), then old rows below trgm_low, newest
     first. Returns how many ids are still outside the window (0: complete). Interleaves safely
@@ -546,27 +551,33 @@ def trigram_maintenance_step(conn: sqlite3.Connection, chunk: int = 500) -> int:
     smallest, top = conn.execute("SELECT min(id), max(id) FROM messages").fetchone()
     if top is None:
         return 0
-    if high <= top:
-        new_high = min(top + 1, high + chunk)
-        conn.execute(
-            "INSERT INTO messages_trgm(rowid, content, tools) "
-            "SELECT id, content, tools FROM messages_trgm_source WHERE id >= ? AND id < ?",
-            (high, new_high),
-        )
-        _set_meta(conn, "trgm_high", new_high)
-        high = new_high
-    elif low > max(1, smallest):
-        new_low = max(smallest, low - chunk)
-        conn.execute(
-            "INSERT INTO messages_trgm(rowid, content, tools) "
-            "SELECT id, content, tools FROM messages_trgm_source WHERE id >= ? AND id < ?",
-            (new_low, low),
-        )
-        low = 1 if new_low <= smallest else new_low
-        _set_meta(conn, "trgm_low", low)
+    deadline = time.monotonic() + budget_s
+    done = 0
+    while done < chunk and time.monotonic() < deadline:
+        step = min(sub_chunk, chunk - done)
+        if high <= top:
+            new_high = min(top + 1, high + step)
+            conn.execute(_TRGM_FILL_SQL, (high, new_high))
+            done += new_high - high
+            high = new_high
+            _set_meta(conn, "trgm_high", high)
+        elif low > max(1, smallest):
+            new_low = max(smallest, low - step)
+            conn.execute(_TRGM_FILL_SQL, (new_low, low))
+            done += low - new_low
+            low = 1 if new_low <= smallest else new_low
+            _set_meta(conn, "trgm_low", low)
+        else:
+            break
     pending_new = max(0, top + 1 - high)
     pending_old = max(0, low - max(1, smallest)) if low > 1 else 0
     return pending_new + pending_old
+
+
+_TRGM_FILL_SQL = (
+    "INSERT INTO messages_trgm(rowid, content, tools) "
+    "SELECT id, content, tools FROM messages_trgm_source WHERE id >= ? AND id < ?"
+)
 
 
 def trigram_pending(conn: sqlite3.Connection) -> bool:

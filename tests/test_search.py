@@ -84,8 +84,8 @@ class Store:
         if high is None or top is None or high[0] > top or not self.has_trigram():
             return
         self.conn.execute("BEGIN IMMEDIATE")
-        while self.conn.execute(meta).fetchone()[0] <= top:
-            schema.trigram_maintenance_step(self.conn)
+        while (high := self.conn.execute(meta).fetchone()[0]) <= top:  # new rows only, not the backfill
+            schema.trigram_maintenance_step(self.conn, chunk=top + 1 - high, budget_s=60)
         self.conn.execute("COMMIT")
 
     def has_trigram(self) -> bool:
