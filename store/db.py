@@ -644,12 +644,14 @@ class SessionDB:
         source: str | None = None,
         *,
         progress: Callable[[int, int], None] | None = None,
+        now: float | None = None,
     ) -> int:
         """Delete ended sessions whose last activity is older than N days. Returns the count.
 
         All or nothing, in one transaction; active (not ended) sessions are never pruned.
+        ``now`` (epoch seconds) is the clock the age is measured from (default: the real time).
         """
-        cutoff = cleanup.cutoff_for(older_than_days)
+        cutoff = cleanup.cutoff_for(older_than_days, now)
         has_la = self._state.has_last_active
 
         def _do(c: sqlite3.Connection) -> int:
@@ -657,9 +659,11 @@ class SessionDB:
             return cleanup.delete_sessions(c, ids, progress)
         return self._execute_write(_do)
 
-    def prune_preview(self, older_than_days: float = 90, source: str | None = None) -> dict[str, Any]:
-        """What ``prune_sessions`` would delete, without deleting."""
-        cutoff = cleanup.cutoff_for(older_than_days)
+    def prune_preview(
+        self, older_than_days: float = 90, source: str | None = None, *, now: float | None = None
+    ) -> dict[str, Any]:
+        """What ``prune_sessions`` would delete (same arguments), without deleting."""
+        cutoff = cleanup.cutoff_for(older_than_days, now)
         return self._execute_read(
             lambda c: cleanup.prune_preview(c, cutoff, source, self._state.has_last_active)
         )

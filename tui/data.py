@@ -569,7 +569,7 @@ class Browser:
         return self.db.delete_session(session_id)
 
     def prune_preview(self, older_than_days: float, source: str | None = None) -> PrunePreview:
-        p = self.db.prune_preview(older_than_days, source)
+        p = self.db.prune_preview(older_than_days, source, now=self.now_dt().timestamp())
         return PrunePreview(
             older_than_days=older_than_days, source=source, sessions=p["sessions"], messages=p["messages"],
             oldest_last_active=p["oldest_last_active"], newest_last_active=p["newest_last_active"],
@@ -582,7 +582,7 @@ class Browser:
     ) -> int:
         """Delete ended sessions idle for longer than the age, all or nothing; return the count."""
         self._ensure_writable()
-        return self.db.prune_sessions(older_than_days, source, progress=progress)
+        return self.db.prune_sessions(older_than_days, source, progress=progress, now=self.now_dt().timestamp())
 
     def export(
         self,

@@ -16,6 +16,9 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
 
+PINNED_ACTIONS = frozenset({"app.quit", "quit"})
+"""Actions whose keys stay at the right edge, whatever the width."""
+
 
 class KeyBar(Widget):
     """The keys that work now, left to right, and the command palette's key on the right."""
@@ -34,6 +37,7 @@ class KeyBar(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._items: list[tuple[str, str, str, bool]] = []  # key, display, description, enabled
+        self._pinned: list[tuple[str, str, str, bool]] = []  # quit: kept at the right edge
         self._palette: tuple[str, str, str] | None = None
         self._hits: list[tuple[int, int, str]] = []  # x start, x end, key
 
@@ -51,6 +55,7 @@ class KeyBar(Widget):
         palette_key = app.COMMAND_PALETTE_BINDING if app.ENABLE_COMMAND_PALETTE else None
         seen: set[str] = set()
         items: list[tuple[str, str, str, bool]] = []
+        pinned: list[tuple[str, str, str, bool]] = []
         palette: tuple[str, str, str] | None = None
         for key, active in screen.active_bindings.items():
             binding = active.binding
@@ -60,38 +65,70 @@ class KeyBar(Widget):
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
-            items.append((key, app.get_key_display(binding), binding.description, active.enabled))
-        if items != self._items or palette != self._palette:
-            self._items, self._palette = items, palette
+            item = (key, app.get_key_display(binding), binding.description, active.enabled)
+            (pinned if binding.action in PINNED_ACTIONS else items).append(item)
+        if items != self._items or pinned != self._pinned or palette != self._palette:
+            self._items, self._pinned, self._palette = items, pinned, palette
             self.refresh()
 
+    @staticmethod
+    def _piece(display: str, description: str, enabled: bool) -> Content:
+        dim = "" if enabled else " dim"
+        return Content.assemble(
+            (f" {display} ", "bold $footer-key-foreground" + dim),
+            (f"{description} ", "$footer-description-foreground" + dim),
+        )
+
     def render(self) -> RenderResult:
-        parts: list[Content] = []
-        hits: list[tuple[int, int, str]] = []
-        x = 0
-        for key, display, description, enabled in self._items:
-            piece = Content.assemble(
-                (f" {display} ", "bold $footer-key-foreground" + ("" if enabled else " dim")),
-                (f"{description} ", "$footer-description-foreground" + ("" if enabled else " dim")),
-            )
-            hits.append((x, x + piece.cell_length, key))
-            x += piece.cell_length
-            parts.append(piece)
-        line = Content.assemble(*parts)
+        """Keys from the left; the pinned keys (quit) and the palette's key always at the right edge.
+
+        When the keys do not all fit, the middle ones give way to "…" rather than the last ones.
+        """
         width = self.size.width
+        middle, pinned = self._items, self._pinned
+        right_parts: list[tuple[Content, str | None]] = [
+            (self._piece(display, description, enabled), key) for key, display, description, enabled in pinned
+        ]
         if self._palette is not None:
             key, display, description = self._palette
-            right = Content.assemble(
-                ("▏", "$foreground 20%"),
-                (f"{display} ", "bold $footer-key-foreground"),
-                (f"{description} ", "$footer-description-foreground"),
-            )
-            room = width - right.cell_length
-            if line.cell_length > room:
-                line = line.truncate(max(0, room), ellipsis=True)
-            hits = [h for h in hits if h[1] <= room]
-            line = Content.assemble(line, " " * max(0, room - line.cell_length), right)
-            hits.append((room, width, key))
+            right_parts.append((
+                Content.assemble(
+                    ("▏", "$foreground 20%"),
+                    (f"{display} ", "bold $footer-key-foreground"),
+                    (f"{description} ", "$footer-description-foreground"),
+                ),
+                key,
+            ))
+        right_width = sum(piece.cell_length for piece, _ in right_parts)
+        room = max(0, width - right_width)
+        hits: list[tuple[int, int, str]] = []
+        parts: list[Content] = []
+        x = 0
+        pieces = [(self._piece(d, desc, en), k) for k, d, desc, en in middle]
+        total = sum(piece.cell_length for piece, _ in pieces)
+        ellipsis = Content.styled(" … ", "$footer-description-foreground")
+        limit = room if total <= room else room - ellipsis.cell_length
+        for piece, key in pieces:
+            if x + piece.cell_length > limit:
+                if x + ellipsis.cell_length <= room:
+                    parts.append(ellipsis)
+                    x += ellipsis.cell_length
+                break
+            parts.append(piece)
+            hits.append((x, x + piece.cell_length, key))
+            x += piece.cell_length
+        parts.append(Content(" " * max(0, room - x)))
+        x = max(x, room)
+        for piece, key in right_parts:
+            if key is not None:
+                hits.append((x, x + piece.cell_length, key))
+            parts.append(piece)
+            x += piece.cell_length
+        line = Content.assemble(*parts)
+        if line.cell_length > width:  # narrower than even the pinned keys: keep their right end
+            line = line[line.cell_length - width :] if width > 0 else Content("")
+            shift = x - line.cell_length
+            hits = [(max(0, s - shift), e - shift, k) for s, e, k in hits if e - shift > 0]
         self._hits = hits
         return line
 
