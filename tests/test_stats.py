@@ -143,7 +143,12 @@ async def test_untrusted_titles_render_literally(small_db: Path, browsers: list[
     async with StatsHarness(browser).run_test(size=(120, 40)) as pilot:
         screen = await _loaded(pilot)
         table = screen.query_one("#largest", DataTable)
-        titles = [table.get_cell(row, "title").plain for row in table.rows]
+        titles: list[str] = []
+        for _ in range(40):  # the table is refilled once laid out (its width is unknown while hidden)
+            titles = [table.get_cell(row, "title").plain for row in table.rows]
+            if HOSTILE_TITLE in titles:
+                break
+            await pilot.pause(0.05)
         assert HOSTILE_TITLE in titles
         assert HOSTILE_TITLE in screen_text(pilot.app)
 

@@ -208,6 +208,7 @@ class StatsScreen(Screen[None]):
         self.data: StatsData | None = None
         self.error: str | None = None
         self._table_width = 0
+        self._width_retries = 0
 
     @property
     def browser(self) -> Browser:
@@ -355,6 +356,9 @@ class StatsScreen(Screen[None]):
         )
         if table.size.width:
             self._table_width = table.size.width
+        elif self._width_retries < 40:  # still hidden (loading): fill again once it has a width
+            self._width_retries += 1
+            self.set_timer(0.05, self._fill_table)
         available = (self._table_width or self.size.width // 2) - 1  # a vertical scrollbar, perhaps
         title_w = max(12, min(TITLE_WIDTH, available - others - 12))
         table.clear()
