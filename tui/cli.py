@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -107,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tui.screens.error import error_line
 
     app = HermesBrowseApp(path, read_only=args.read_only, demo=args.demo, watch_changes=True)
+    if demo_dir is not None and hasattr(signal, "SIGHUP"):
+        # The terminal went away (window closed, tmux killed): still remove the demo folder below.
+        signal.signal(signal.SIGHUP, _exit_on_hangup)
     try:
         app.run()
     except KeyboardInterrupt:
@@ -119,6 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hermes-browse: {error_line(app.open_error)}", file=sys.stderr)
         return EXIT_USAGE
     return app.return_code or 0
+
+
+def _exit_on_hangup(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":
