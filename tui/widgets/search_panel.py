@@ -1,4 +1,4 @@
-"""Live full-text search results: a status line and an ``OptionList`` of at most 200 hits.
+"""Live full-text search results: a status line and an ``OptionList`` of the best 50 hits.
 
 Each keystroke calls ``search()``; the query runs in an exclusive thread worker that first waits
 out a short debounce, so fast typing costs one query. A result is applied only if its worker was
@@ -27,7 +27,7 @@ from tui.messages import HitChosen, SearchFinished
 from tui.text import one_line, relative_time, safe
 
 DEBOUNCE_S = 0.2
-MAX_RESULTS = 200
+MAX_RESULTS = 50  # 200 two-line hits cost ~100 ms of layout per keystroke (bench/bench_tui.py)
 HIT_STYLE = "bold reverse"
 ROLE_STYLES = {"user": "bold $primary", "assistant": "bold $success", "tool": "bold $warning"}
 _SPACES = re.compile(r"\s+")
