@@ -31,7 +31,7 @@ PROG = "hermes-browse"
 
 # Characters JSON leaves raw with ensure_ascii=False that a terminal may still act on: DEL, C1
 # controls (\x9b is an 8-bit CSI), bidi overrides, line/paragraph separators. They only occur
-# inside JSON strings, so escaping them as \uXXXX keeps the document valid and equal.
+# inside JSON strings, so escaping them (backslash-u plus four hex digits) keeps the document valid and equal.
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
