@@ -65,7 +65,10 @@ async def _loaded(pilot: Any, days: int = 30) -> StatsScreen:
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, StatsScreen)
-    await until(pilot, lambda: (screen.data is not None and screen.data.days == days) or screen.error is not None)
+    def ready() -> bool:
+        return (screen.data is not None and screen.data.days == days and screen.settled) or screen.error is not None
+
+    await until(pilot, ready)
     await pilot.pause()
     return screen
 

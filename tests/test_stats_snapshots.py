@@ -30,7 +30,7 @@ def _loaded(days: int) -> Any:
         await settle(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, StatsScreen)
-        await until(pilot, lambda: screen.data is not None and screen.data.days == days)
+        await until(pilot, lambda: screen.data is not None and screen.data.days == days and screen.settled)
         await settle(pilot)
 
     return run_before

@@ -206,7 +206,7 @@ async def scene_stats(pilot: Pilot[Any]) -> None:
     await until(pilot, lambda: isinstance(pilot.app.screen, StatsScreen))
     screen = pilot.app.screen
     assert isinstance(screen, StatsScreen)
-    await until(pilot, lambda: screen.data is not None and screen.data.days == 30)
+    await until(pilot, lambda: screen.data is not None and screen.data.days == 30 and screen.settled)
     await settle(pilot)
 
 

@@ -209,6 +209,7 @@ class StatsScreen(Screen[None]):
         self.error: str | None = None
         self._table_width = 0
         self._width_retries = 0
+        self._filled_laid_out = False  # the last fill of the table knew the table's real width
 
     @property
     def browser(self) -> Browser:
@@ -354,6 +355,7 @@ class StatsScreen(Screen[None]):
             for head, col in (("Source", sources), ("Model", models), ("Msgs", msgs), ("Tokens", tokens),
                               ("Cost", costs))
         )
+        self._filled_laid_out = bool(table.size.width)
         if table.size.width:
             self._table_width = table.size.width
         elif self._width_retries < 40:  # still hidden (loading): fill again once it has a width
@@ -378,6 +380,11 @@ class StatsScreen(Screen[None]):
         self.query_one("#largest-panel").border_subtitle = (
             "by messages" if table.row_count else f"no sessions in {data.days} days"
         )
+
+    @property
+    def settled(self) -> bool:
+        """Loaded (or failed) and drawn at its real size: what tests and screenshots wait for."""
+        return self.error is not None or (self.data is not None and self._filled_laid_out)
 
     def on_resize(self, event: events.Resize) -> None:
         self.call_after_refresh(self._fill_table)
