@@ -11,7 +11,7 @@ import io
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,13 +23,13 @@ from textual.app import App
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import Input
-from textual.worker import WorkerCancelled, WorkerFailed
 
 import store.messages
 import store.sessions
 from store import SessionDB
 from tui.app import HermesBrowseApp
 from tui.data import Browser
+from tui.testing import quiesce
 
 FIXED_DT = datetime(2026, 3, 10, 12, 0, 0, tzinfo=UTC)
 FIXED_TS = FIXED_DT.timestamp()
@@ -200,12 +200,8 @@ def make_app() -> Iterator[Callable[..., HermesBrowseApp]]:
 
 async def settle(pilot: Pilot[Any], rounds: int = 1) -> None:
     """Let debounce timers fire and every worker finish, then let the UI catch up."""
-    app = pilot.app
     for _ in range(rounds):
-        await pilot.pause(0.2)
-        with suppress(WorkerCancelled, WorkerFailed):
-            await app.workers.wait_for_complete()
-        await pilot.pause()
+        await quiesce(pilot)
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 5.0) -> None:

@@ -21,7 +21,6 @@ from textual.app import App
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import Input
-from textual.worker import WorkerCancelled, WorkerFailed
 
 from store import SessionDB
 from tui.actions import open_export, open_prune
@@ -33,6 +32,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.prune import PruneScreen
 from tui.screens.stats import StatsScreen
+from tui.testing import quiesce
 from tui.widgets.conversation import ConversationPane
 
 DEMO_NOW = 1795176000.0  # 2026-11-20 12:00 UTC, store.demo's default "now"
@@ -90,9 +90,7 @@ async def settle(pilot: Pilot[Any], rounds: int = 2) -> None:
     """Let debounce timers fire, workers finish and the conversation pane go idle; then freeze
     blinking cursors."""
     for _ in range(rounds):
-        await pilot.pause(0.25)
-        with suppress(WorkerCancelled, WorkerFailed):
-            await pilot.app.workers.wait_for_complete()
+        await quiesce(pilot, first_pause=0.25)
         await until(pilot, lambda: _pane_idle(pilot.app))
         await pilot.pause()
     for inp in pilot.app.screen.query(Input):
