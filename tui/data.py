@@ -380,7 +380,8 @@ class Browser:
                 at_start = len(older) <= older_n
                 at_end = len(newer) <= newer_n + 1
                 rows = (older if at_start else older[1:]) + (newer if at_end else newer[:-1])
-        if target_id is None and after_id is not None and around_id is None:
+        after_page = target_id is None and after_id is not None and around_id is None
+        if after_page:
             rows = db.get_messages_range(session_id, after_id=after_id, limit=limit + 1)
             at_start, at_end = after_id <= 0, len(rows) <= limit
             rows = rows[:limit]
@@ -393,7 +394,12 @@ class Browser:
             at_start, at_end = len(rows) <= limit, True
             rows = rows[-limit:]
         msgs = [MessageView.from_row(r) for r in rows]
-        msgs, at_start = self._extend_back(session_id, msgs, at_start)
+        if not after_page:
+            # A page after an id starts right after a window that already ends on a whole turn:
+            # a tool message there answers no call on this side (an interrupted turn, or rows
+            # another program wrote). Extending back would re-read the window's own last
+            # messages: the live refresh saw a turn it could not match and stopped for good.
+            msgs, at_start = self._extend_back(session_id, msgs, at_start)
         msgs, at_end = self._extend_forward(session_id, msgs, at_end)
         return ConversationPage(tuple(msgs), at_start=at_start or not msgs, at_end=at_end or not msgs,
                                 target_id=target_id)
