@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.command import CommandListItem, CommandPalette, SimpleProvider
+from textual.theme import ThemeProvider
+from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
 from store import default_db_path
+from tui.commands import GuardedCommandPalette
 from tui.data import Browser, Clock, system_clock
 from tui.screens.error import ErrorScreen, OpeningScreen
 from tui.screens.main import MainScreen
@@ -76,6 +81,23 @@ class HermesBrowseApp(App[None]):
     @property
     def is_open(self) -> bool:
         return hasattr(self, "browser")
+
+    # The command palette, as Textual opens it, but one that closes only itself (tui.commands), and
+    # without Textual's fixed id: escape then ctrl+p typed quickly opened the new palette while the
+    # closed one (same id) was still being removed, and the app crashed on DuplicateIds.
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(GuardedCommandPalette())
+
+    def search_commands(
+        self, commands: Sequence[CommandListItem], placeholder: str = "Search for commands…"
+    ) -> AwaitMount:
+        return self.push_screen(
+            GuardedCommandPalette(providers=[SimpleProvider(self.screen, commands)], placeholder=placeholder)
+        )
+
+    def search_themes(self) -> None:
+        self.push_screen(GuardedCommandPalette(providers=[ThemeProvider], placeholder="Search for themes…"))
 
     def on_mount(self) -> None:
         self.timings["mounted"] = time.perf_counter()

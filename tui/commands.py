@@ -7,7 +7,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.await_complete import AwaitComplete
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from tui.data import Browser, SessionSummary
@@ -17,6 +18,39 @@ if TYPE_CHECKING:
     from tui.screens.main import MainScreen
 
 MIN_ID_PREFIX = 3
+
+
+class GuardedCommandPalette(CommandPalette):
+    """Textual's command palette, dismissed at most once, and only while it is the screen on top.
+
+    ``Screen.dismiss`` pops whatever screen is on top. Textual 8.2's palette can dismiss itself twice:
+    two quick enters each select the highlighted command, so the second dismiss closed the main screen
+    under the palette (and a third crashed the app on an empty screen stack). Found by the monkey
+    (``tests/test_hardening_monkey.py``); the app opens this palette everywhere Textual opens its own.
+    """
+
+    _dismissed = False
+
+    def _gather_commands(self, search_value: str) -> None:  # type: ignore[override]
+        # A keystroke still queued when the palette closed (typing, then enter) started a search on a
+        # palette whose widgets were already gone: NoMatches in Textual's worker crashed the app.
+        if self._dismissed or not self.is_attached or not self.query(CommandList):
+            return
+        super()._gather_commands(search_value)
+
+    def _action_command_list(self, action: str) -> None:
+        # Textual 8.2's OptionList pages through a line map it cannot build while it has no size (the
+        # hits list is hidden until hits arrive): pagedown typed before the hits showed raised KeyError.
+        lists = self.query(CommandList)
+        if action in ("page_up", "page_down") and (not lists or not lists.first().scrollable_content_region):
+            return
+        super()._action_command_list(action)
+
+    def dismiss(self, result: None = None) -> AwaitComplete:
+        if self._dismissed or not self.is_attached or self.app.screen is not self:
+            return AwaitComplete()
+        self._dismissed = True
+        return super().dismiss(result)
 
 
 class SessionCommands(Provider):

@@ -276,8 +276,8 @@ class ExportScreen(ModalScreen["ExportDone | None"]):
             def answered(yes: bool | None) -> None:
                 self._busy = False
                 self._update_button()
-                if yes:
-                    self._run(path, overwrite=True)
+                if yes:  # later: pushed from inside the dismiss, the progress screen was popped in its place
+                    self.call_later(self._run, path, overwrite=True)
                 else:
                     self._show_error(f"{path.name} was kept: pick another name, or confirm to replace it.")
 

@@ -89,6 +89,8 @@ class ProgressScreen(ModalScreen[JobOutcome]):
         self.unit = unit
         self._cancel = threading.Event()
         self._last_update = 0.0
+        self._outcome: JobOutcome | None = None  # the job's end, kept until this screen is on top
+        self._dismissed = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="progress-box") as box:
@@ -104,6 +106,8 @@ class ProgressScreen(ModalScreen[JobOutcome]):
 
     def on_mount(self) -> None:
         self.run_job()
+        if self._cancel.is_set():
+            self._show_cancelling()
 
     @property
     def cancel_requested(self) -> bool:
@@ -145,12 +149,29 @@ class ProgressScreen(ModalScreen[JobOutcome]):
             return
         event.stop()
         if event.state is WorkerState.SUCCESS:
-            self.dismiss(JobOutcome(result=event.worker.result))
+            self._finish(JobOutcome(result=event.worker.result))
         elif event.state is WorkerState.ERROR:
             error = event.worker.error or RuntimeError("the job failed")
-            self.dismiss(JobOutcome(error=error, cancelled=self._cancel.is_set()))
+            self._finish(JobOutcome(error=error, cancelled=self._cancel.is_set()))
         elif event.state is WorkerState.CANCELLED:
-            self.dismiss(JobOutcome(cancelled=True))
+            self._finish(JobOutcome(cancelled=True))
+
+    def _finish(self, outcome: JobOutcome) -> None:
+        """Dismiss with ``outcome`` once this screen is on top: ``dismiss`` pops whatever screen is on
+        top, so a command palette (ctrl+p) opened over this one would be closed in its place (and this
+        screen left behind with its job done). Until then the outcome waits for ``on_screen_resume``."""
+        if self._outcome is None:
+            self._outcome = outcome
+        self._dismiss_when_on_top()
+
+    def _dismiss_when_on_top(self) -> None:
+        if self._outcome is None or self._dismissed or not self.is_attached or self.app.screen is not self:
+            return
+        self._dismissed = True
+        self.dismiss(self._outcome)
+
+    def on_screen_resume(self) -> None:
+        self._dismiss_when_on_top()
 
     # cancelling ---------------------------------------------------------------------------
     @on(Button.Pressed, "#progress-cancel")
@@ -165,10 +186,15 @@ class ProgressScreen(ModalScreen[JobOutcome]):
         if self._cancel.is_set():
             return
         self._cancel.set()  # the job sees it at its next check, cleans up and raises; then we dismiss
-        self.query_one("#progress-status", Static).update(Content("Cancelling…"))
-        button = self.query_one("#progress-cancel", Button)
-        button.disabled = True
-        button.label = "Cancelling…"
+        self._show_cancelling()
+
+    def _show_cancelling(self) -> None:
+        # Escape can arrive before the screen has composed (keys typed ahead): on_mount shows it then.
+        for status in self.query("#progress-status").results(Static):
+            status.update(Content("Cancelling…"))
+        for button in self.query("#progress-cancel").results(Button):
+            button.disabled = True
+            button.label = "Cancelling…"
 
 
 def describe_error(error: BaseException) -> str:

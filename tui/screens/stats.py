@@ -340,9 +340,10 @@ class StatsScreen(Screen[None]):
 
     def _fill_table(self) -> None:
         data = self.data
-        if data is None:
+        tables = list(self.query("#largest").results(DataTable))
+        if data is None or not tables:  # no table: the screen closed before this (timer, after-refresh) ran
             return
-        table = self.query_one("#largest", DataTable)
+        table = tables[0]
         rows = data.activity.get("largest_sessions", [])
         models = [short_model(r.get("model")) for r in rows]
         sources = [one_line(r.get("source") or "?", 10) for r in rows]

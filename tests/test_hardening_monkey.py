@@ -1,0 +1,203 @@
+"""A monkey at the keyboard (issue 5, item 7), and one regression test per defect it found.
+
+The monkey (``bench/soak_monkey.py``) sends 2,000 seeded random keys, typed strings and clicks to the
+app on a 60-session demo database, once read-write and once read-only, and checks: no exception, no
+error logged or notified, escape always leads back to the main screen (every 100 events and at the
+end), every screen and modal was visited, ``q`` still quits, the database passes integrity_check,
+nothing was written outside the scratch folder. ``MONKEY_SEED`` / ``MONKEY_EVENTS`` override the seed
+and the count; a failure prints the seed and the last events.
+
+The regression tests send keys the way a fast typist (or a loaded machine) delivers them: several in
+a row, before the app has handled the first (``Pilot.press`` waits after each key, which hides these).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import fixed_now, settle, until
+from textual.command import CommandPalette
+
+from bench.soak_monkey import build_demo, key_event, run_monkey
+from store import SessionDB
+from tui.app import HermesBrowseApp
+from tui.data import Browser
+from tui.screens.main import MainScreen
+from tui.screens.progress import JobOutcome, ProgressScreen
+from tui.screens.stats import StatsScreen
+
+SIZE = (100, 30)
+SEEDS = {"normal": 1, "read-only": 2}
+
+
+def type_ahead(app: HermesBrowseApp, *keys: str) -> None:
+    """Queue keys at once, as a terminal delivers fast typing (no waiting in between)."""
+    driver = app._driver
+    assert driver is not None
+    for key in keys:
+        event = key_event(key)
+        event.set_sender(app)
+        driver.send_message(event)
+
+
+def stack(app: HermesBrowseApp) -> list[str]:
+    return [type(s).__name__ for s in app.screen_stack]
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    return build_demo(tmp_path / "state.db")
+
+
+@pytest.fixture
+def app(demo: Path) -> Any:
+    browser = Browser(SessionDB(demo), now=fixed_now)
+    yield HermesBrowseApp(browser=browser, path_label="~/.hermes/state.db")
+    browser.close()
+
+
+# ── the monkey ────────────────────────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize("mode", ["normal", "read-only"])
+async def test_monkey(mode: str, demo: Path, tmp_path: Path) -> None:
+    seed = int(os.environ.get("MONKEY_SEED", SEEDS[mode]))
+    events = int(os.environ.get("MONKEY_EVENTS", 2000))
+    work = tmp_path / "work"
+    work.mkdir()
+    result = await run_monkey(demo, seed=seed, events_count=events, read_only=mode == "read-only", workdir=work)
+    assert result.ok, result.problems()
+    assert result.events == events
+    assert result.clicks > 0 and result.texts > 0
+
+
+# ── regressions ───────────────────────────────────────────────────────────────────────────────
+
+
+async def test_two_quick_enters_in_the_palette_keep_the_main_screen(app: HermesBrowseApp) -> None:
+    # Each enter selected the command and dismissed the palette; the second dismiss popped the main
+    # screen under it (seed 1, normal: "ctrl+p … enter enter"; then a crash on an empty stack).
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        type_ahead(app, "enter", "enter")
+        await settle(pilot)
+        assert "MainScreen" in stack(app)
+        assert app._exception is None
+
+
+async def test_the_palette_reopened_while_the_closed_one_is_still_being_removed(app: HermesBrowseApp) -> None:
+    # The new palette was pushed with Textual's fixed id while the closed one (same id) was still
+    # being removed: DuplicateIds crashed the app (seed 1, normal: "ctrl+p … escape ctrl+p").
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        app.screen.dismiss()
+        app.action_command_palette()  # the same tick: the old palette is not removed yet
+        await settle(pilot)
+        assert app._exception is None
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_pagedown_in_the_palette_before_its_hits_show(app: HermesBrowseApp) -> None:
+    # Textual's OptionList paged through a line map it cannot build while hidden: KeyError
+    # (seed 1, normal: "ctrl+p text pagedown").
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        type_ahead(app, "ctrl+p", "pagedown", "pageup", "z", "pagedown")
+        await settle(pilot)
+        assert app._exception is None
+        assert isinstance(app.screen, CommandPalette)
+
+
+async def test_a_search_started_after_the_palette_closed_does_not_crash(app: HermesBrowseApp) -> None:
+    # A keystroke still queued when the palette closed started Textual's search worker on a palette
+    # without widgets: NoMatches("CommandList") in the worker crashed the app (seed 1, normal).
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        palette.dismiss()
+        await pilot.pause()
+        palette._gather_commands("stats")
+        await settle(pilot)
+        assert app._exception is None
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_a_job_ending_under_the_palette_does_not_close_the_palette(app: HermesBrowseApp) -> None:
+    # ``dismiss`` pops whatever screen is on top: an export ending while the palette was open over its
+    # progress closed the palette instead, and left the progress screen stuck with its job done
+    # (seed 1, read-only: "e enter … ctrl+p"; then NoMatches in the palette's worker).
+    release = threading.Event()
+    outcomes: list[JobOutcome | None] = []
+
+    def job(report: Any, is_cancelled: Any) -> int:
+        release.wait(10)
+        return 7
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(ProgressScreen("Exporting", job), outcomes.append)
+        await until(pilot, lambda: isinstance(app.screen, ProgressScreen))
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        release.set()
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        assert app._exception is None
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert [o.result for o in outcomes if o is not None] == [7]
+
+
+async def test_escape_before_the_progress_screen_composed(app: HermesBrowseApp) -> None:
+    # Escape typed right after the enter that started an export reached the progress screen before
+    # its widgets existed: NoMatches("#progress-status") crashed the app (seed 1, read-only).
+    release = threading.Event()
+    outcomes: list[JobOutcome | None] = []
+
+    def job(report: Any, is_cancelled: Any) -> int:
+        while not is_cancelled() and not release.wait(0.01):
+            pass
+        if is_cancelled():
+            raise InterruptedError("cancelled")
+        return 1
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = ProgressScreen("Exporting", job)
+        app.push_screen(screen, outcomes.append)
+        screen.action_cancel_job()  # before compose
+        await until(pilot, lambda: bool(outcomes))
+        release.set()
+        assert app._exception is None
+        assert outcomes[0] is not None and not outcomes[0].ok
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_stats_table_refill_after_the_screen_closed(app: HermesBrowseApp) -> None:
+    # The table is filled again after a refresh (or a 50 ms timer while hidden); when the screen had
+    # closed by then, NoMatches("#largest") crashed the app (seed 1, normal: "S … escape").
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("S")
+        await until(pilot, lambda: isinstance(app.screen, StatsScreen) and app.screen.data is not None)
+        stats = app.screen
+        assert isinstance(stats, StatsScreen)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        await pilot.pause()
+        stats._fill_table()
+        await settle(pilot)
+        assert app._exception is None
