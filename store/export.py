@@ -3,7 +3,8 @@
 ``iter_export`` reads one session and its messages at a time (keyset over session ids), so an
 export of any size runs at constant memory. ``write_jsonl`` writes to a temporary file (0600)
 beside the destination and renames it into place only when complete; a failure or a
-cancellation leaves nothing behind. It also accepts an open text file object.
+cancellation leaves nothing behind (a write error such as ENOSPC names the destination). It also
+accepts an open text file object; an existing FIFO or character device is written in place.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import html
 import json
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
+
+from .sqlutil import json_escape_unsafe
 
 PRIVATE_FILE_MODE = 0o600
 
@@ -26,7 +30,8 @@ class ExportCancelled(Exception):
 
 
 def dumps_line(record: dict[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, default=str) + "\n"
+    """One JSONL line; characters a terminal could act on (C1, bidi…) are escaped (lossless)."""
+    return json_escape_unsafe(json.dumps(record, ensure_ascii=False, default=str)) + "\n"
 
 
 def atomic_write(
@@ -43,15 +48,20 @@ def atomic_write(
     dest = Path(dest)
     if dest.exists() and not overwrite:
         raise FileExistsError(f"{dest} already exists")
+    if _is_stream(dest):
+        return _write_stream(dest, write)
     folder = dest.parent if str(dest.parent) else Path(".")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=folder)
     tmp = Path(tmp_name)
     try:
-        os.fchmod(fd, PRIVATE_FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            count = write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            os.fchmod(fd, PRIVATE_FILE_MODE)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                count = write(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            _raise_naming(exc, dest)
         if not overwrite and dest.exists():
             raise FileExistsError(f"{dest} already exists")
         os.replace(tmp, dest)
@@ -62,6 +72,35 @@ def atomic_write(
             pass
         raise
     return count
+
+
+def _is_stream(dest: Path) -> bool:
+    """An existing FIFO or character device (``/dev/stdout``, ``/dev/full``, a pipe from ``>(gzip)``):
+    written in place. Renaming a temporary file over it would replace the device node or the pipe
+    with a regular file (and, run as root, break ``/dev/null`` for everyone)."""
+    try:
+        mode = dest.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
+def _write_stream(dest: Path, write: Callable[[IO[str]], int]) -> int:
+    try:
+        with open(dest, "w", encoding="utf-8", newline="\n") as fh:
+            count = write(fh)
+            fh.flush()
+    except OSError as exc:
+        _raise_naming(exc, dest)
+    return count
+
+
+def _raise_naming(exc: OSError, dest: Path) -> NoReturn:
+    """Re-raise ``exc`` naming the destination when it names no file (a failed write or fsync says
+    only "No space left on device"), so the caller can say which export failed."""
+    if exc.filename is not None or exc.errno is None:
+        raise exc
+    raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(dest)) from exc
 
 
 def write_records(
@@ -91,14 +130,25 @@ def write_records(
 
 # ── Markdown transcripts ─────────────────────────────────────────────────────────────────────
 
-_MD_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_MD_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def _clean(text: object) -> str:
-    """Keep newlines and tabs; replace other control characters (ESC, OSC, NUL…) so a transcript
-    printed with ``cat`` cannot drive the terminal. Lone surrogates become U+FFFD."""
+    """Keep newlines and tabs; replace other control characters (ESC, OSC, NUL…) and bidi
+    controls (a "Trojan source" override) with U+FFFD, so a transcript printed with ``cat`` or
+    shown in an editor cannot drive the terminal or reorder text. Lone surrogates become U+FFFD,
+    U+2028/U+2029 newlines. Message content is Markdown and is written as such (HTML in it too);
+    reasoning, tool results and arguments are fenced longer than any backtick run inside."""
     s = "" if text is None else str(text)
-    return _MD_CONTROL.sub("\ufffd", s.replace("\r\n", "\n"))
+    s = s.replace("\r\n", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    return _MD_CONTROL.sub("\ufffd", s)
+
+
+def _line(text: object) -> str:
+    """A single-line field (title, id, role, tool name): cleaned, on one line."""
+    return " ".join(_clean(text).split())
 
 
 def _cell(text: str) -> str:
@@ -151,10 +201,10 @@ def _tool_calls(value: object) -> list[tuple[str, str]]:
 def session_markdown(record: dict[str, Any]) -> str:
     """A readable transcript of one exported session: a metadata header, then messages by role;
     reasoning, tool calls (pretty JSON) and tool results in collapsible ``<details>`` sections."""
-    title = _clean(record.get("title") or record.get("id"))
+    title = _line(record.get("title") or record.get("id"))
     lines = [f"# {title}", ""]
     meta = [
-        ("Session", f"`{_clean(record.get('id'))}`"),
+        ("Session", f"`{_line(record.get('id'))}`"),
         ("Source", _clean(record.get("source"))),
         ("Model", _clean(record.get("model") or "—")),
         ("Started", _stamp(record.get("started_at"))),
@@ -174,10 +224,10 @@ def session_markdown(record: dict[str, Any]) -> str:
         meta.append(("Cost", f"${float(cost):.4f}"))
     lines += ["| | |", "|---|---|", *(f"| {k} | {_cell(v)} |" for k, v in meta), ""]
     for msg in record.get("messages") or []:
-        role = _clean(msg.get("role") or "?")
+        role = _line(msg.get("role") or "?")
         heading = f"## {role.capitalize()} · {_stamp(msg.get('timestamp'))}"
         if role == "tool" and msg.get("tool_name"):
-            heading += f" · `{_clean(msg['tool_name'])}`"
+            heading += f" · `{_line(msg['tool_name'])}`"
         lines += [heading, ""]
         if msg.get("reasoning"):
             reasoning = _clean(msg["reasoning"])
@@ -191,7 +241,7 @@ def session_markdown(record: dict[str, Any]) -> str:
         elif content:
             lines += [content, ""]
         for name, args in _tool_calls(msg.get("tool_calls")):
-            lines += [f"<details><summary>Tool call · <code>{_html(_clean(name))}</code></summary>", "",
+            lines += [f"<details><summary>Tool call · <code>{_html(_line(name))}</code></summary>", "",
                       _fence(_clean(args), "json"), "", "</details>", ""]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -35,6 +35,18 @@ def decode_text(raw: bytes) -> str:
         return raw.decode("utf-8", "replace")
 
 
+# What ``json.dumps(..., ensure_ascii=False)`` leaves raw that a terminal or an editor may act on:
+# DEL, C1 controls (\x9b is an 8-bit CSI), bidi controls, line/paragraph separators, and lone
+# surrogates (which UTF-8 cannot even encode). They can only occur inside JSON strings.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def json_escape_unsafe(text: str) -> str:
+    """JSON text with those characters written as ``\\uXXXX`` escapes: still valid JSON, equal
+    once parsed, and safe to ``cat`` or to write as UTF-8."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 def like_escape(text: str) -> str:
     """Make ``%``, ``_`` and ``\\`` in user text literal inside a LIKE pattern."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,7 +1,8 @@
 """Property tests: no text makes the sanitizer emit invalid FTS5, or makes a search raise.
 
 500 examples per property by default (derandomized: the same examples every run). The nightly
-variant runs 10,000 random examples per property when ``HYPOTHESIS_NIGHTLY=1`` is set:
+variant runs 10,000 random examples per property when ``HYPOTHESIS_NIGHTLY=1`` is set (the
+``nightly`` marker is deselected by pyproject's ``addopts``; a later ``-m nightly`` wins):
 
     HYPOTHESIS_NIGHTLY=1 python -m pytest -m nightly tests/test_search_property.py
 """
@@ -106,7 +107,16 @@ PIECES = [
     "x",
 ]
 
+# The hostile alphabet of tests/test_hardening_hostile.py: markup, escape sequences, C1, bidi…
+HOSTILE = [
+    "[bold]", "[/]", "[link=https://evil.example]", "[@click=app.quit]", "\x1b[2J", "\x1b]52;c;eA==\x07",
+    "\x1bP+q\x1b\\", "\x9b31m", "\x9d0;t\x9c", "\x07", "\x08", "\r", "\x7f", "\x85", "\u202e", "\u2066",
+    "\u200b", "\u200d", "\ufeff", "\u2028", "\ud800", "\udfff", "\x00", "x" * 5_000, "[" * 1_000,
+]
+
 queries = st.one_of(
+    st.lists(st.one_of(st.sampled_from(HOSTILE), st.sampled_from(PIECES), st.text(max_size=4)), max_size=10).map(
+        "".join),
     st.text(),
     st.text(alphabet=st.characters(codec="utf-8", categories=("Cc", "Cf", "P", "S", "Z", "Lo", "Ll", "Mn"))),
     st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=5)), max_size=12).map("".join),

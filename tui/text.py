@@ -1,9 +1,12 @@
 """Untrusted text made safe to show, and times made human.
 
 Everything a model or a user wrote (content, titles, tool arguments and results) goes through
-``safe()`` before it reaches a renderable: control characters, ESC/CSI/OSC sequences (an OSC 52
-clipboard write, a title change), carriage returns and bidi overrides are replaced by visible
-stand-ins, so nothing reaches the terminal but printable text. Build renderables with
+``safe()`` before it reaches a renderable: ESC/CSI/OSC/DCS sequences (an OSC 52 clipboard write, a
+title change), in 7-bit or 8-bit (C1) form, become U+FFFD; other control characters (NUL, BEL,
+backspace, a lone carriage return…) become visible control pictures (␀ ␇ ␈ ␍); tabs are expanded,
+U+2028/U+2029 become newlines, bidi overrides and invisible format characters are dropped, lone
+surrogates become U+FFFD. Nothing reaches the terminal but printable text and ``\n``
+(``UNSAFE_TERMINAL`` is the set that never does; the hostile-input fuzz tests check it). Build renderables with
 ``rich.text.Text`` / ``textual.content.Content`` from the result, never with markup strings.
 """
 
@@ -19,8 +22,21 @@ _ESCAPE_SEQ = re.compile(
 # C1 controls introduce the same sequences in 8-bit form (\x9b = CSI, \x9d = OSC).
 _C1_SEQ = re.compile(r"[\x90\x98\x9d\x9e\x9f][^\x07\x9c]*(?:\x07|\x9c)?|\x9b[0-?]*[ -/]*[@-~]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+# Bidi marks, embeddings, overrides and isolates (they reorder the rest of the terminal line), and
+# invisible characters with no meaning on a terminal (zero-width space, word joiner and invisible
+# operators, BOM, deprecated format controls, interlinear annotations). ZWJ/ZWNJ stay: emoji and
+# scripts need them.
+_INVISIBLE = re.compile(
+    r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b\u2060-\u2064\u206a-\u206f\ufeff\u180e\ufff9-\ufffb]"
+)
+_LINE_SEPARATORS = re.compile(r"[\u2028\u2029]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+UNSAFE_TERMINAL = re.compile(
+    r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+"""What ``safe()`` output never holds: C0 controls but ``\\n`` (tabs are expanded), DEL, C1 controls,
+bidi marks, embeddings, overrides and isolates, line/paragraph separators, lone surrogates."""
 
 
 def _control_picture(match: re.Match[str]) -> str:
@@ -43,10 +59,12 @@ def safe(text: object, *, keep_newlines: bool = True, tab: str = "    ") -> str:
     s = _ESCAPE_SEQ.sub("\ufffd", s)
     s = _C1_SEQ.sub("\ufffd", s)
     s = s.replace("\r\n", "\n").replace("\t", tab)
+    if "\u2028" in s or "\u2029" in s:
+        s = _LINE_SEPARATORS.sub("\n", s)
     if not keep_newlines:
         s = s.replace("\n", " ")
     s = _CONTROL.sub(_control_picture, s)
-    return _BIDI.sub("", s)
+    return _INVISIBLE.sub("", s)
 
 
 def one_line(text: object, width: int | None = None) -> str:

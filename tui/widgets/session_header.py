@@ -23,7 +23,7 @@ SEPARATOR = Text(" · ", style="dim")
 
 
 def _link_title(link: LineageLink, width: int = 48) -> str:
-    return one_line(link.title, width) or link.id[:12]
+    return one_line(link.title, width) or one_line(link.id[:12])
 
 
 def newest_child(detail: SessionDetail) -> LineageLink | None:
