@@ -197,7 +197,7 @@ async def test_prune_deletes_exactly_the_previewed_sessions(browser: Browser) ->
         assert ids(browser) == {"old-active", "recent", "fresh"}  # old-active: old, not ended, spared
         assert len(app.base.history) == 1
         assert app.base.history[0].session_ids is None and app.base.history[0].deleted
-        assert any("Pruned 2 sessions" in n for n in notes(app))
+        assert any("Pruned 2 sessions" in n for n in notes(app)), notes(app)
 
 
 async def test_prune_enter_confirms_and_escape_closes(browser: Browser) -> None:

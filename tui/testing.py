@@ -18,15 +18,17 @@ from textual.pilot import Pilot
 from textual.timer import Timer
 from textual.worker import WorkerCancelled, WorkerFailed
 
+SHORT_TIMER_S = 1.0  # debounces and retries; a notification's expiry (seconds) is not waited for
+
 
 def _one_shot_pending(timer: Timer) -> bool:
     # set_timer() makes timers with repeat=0; intervals (blink, live polling) repeat forever.
     task = timer._task
-    return timer._repeat == 0 and task is not None and not task.done()
+    return timer._repeat == 0 and timer._interval <= SHORT_TIMER_S and task is not None and not task.done()
 
 
 def pending_timers(app: App[Any]) -> int:
-    """How many one-shot timers (debounces, retries) are still to fire, on every screen."""
+    """How many short one-shot timers (debounces, retries) are still to fire, on every screen."""
     nodes: list[DOMNode] = [app]
     for screen in app.screen_stack:
         nodes.extend(screen.walk_children(with_self=True))
