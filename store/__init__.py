@@ -5,6 +5,7 @@
 
 from .db import SessionDB
 from .errors import (
+    CorruptDatabaseError,
     DatabaseLockedError,
     DatabaseMissingError,
     DiskFullError,
@@ -13,6 +14,7 @@ from .errors import (
     StoreClosedError,
     StoreError,
 )
+from .importer import ImportFileError, ImportReport
 from .listing import PageCursor
 from .paths import DEFAULT_DB_PATH, default_db_path, get_hermes_home
 from .schema import SCHEMA_VERSION
@@ -20,9 +22,12 @@ from .schema import SCHEMA_VERSION
 __all__ = [
     "DEFAULT_DB_PATH",
     "SCHEMA_VERSION",
+    "CorruptDatabaseError",
     "DatabaseLockedError",
     "DatabaseMissingError",
     "DiskFullError",
+    "ImportFileError",
+    "ImportReport",
     "NotADatabaseError",
     "PageCursor",
     "ReadOnlyError",

@@ -5,7 +5,9 @@
 * A new database file is created 0600 before SQLite opens it; SQLite gives its ``-wal`` and
   ``-shm`` files the same mode.
 * Read-only opens use ``file:…?mode=ro`` and ``PRAGMA query_only``; readers of a writable store
-  use ``query_only`` too, so a read path cannot change data. (``query_only`` does not block
+  use ``query_only`` too, so a read path cannot change data. In a place this process cannot
+  write (a read-only file or folder) nothing is ever created beside the file: see
+  ``ReadOnlyPlan`` for how a WAL database is read there. (``query_only`` does not block
   ``PRAGMA wal_checkpoint``: no read path runs one; only the writer checkpoints, PASSIVE.)
 """
 
@@ -13,13 +15,17 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from . import rawfile
 from .errors import DatabaseMissingError, NotADatabaseError, StoreClosedError
 from .sqlutil import decode_text
 
@@ -35,8 +41,7 @@ def check_sqlite_file(path: Path) -> bool:
     Raises NotADatabaseError (without modifying anything) for any other file.
     """
     try:
-        with open(path, "rb") as fh:
-            header = fh.read(len(SQLITE_HEADER))
+        header = rawfile.read_at(path, 0, len(SQLITE_HEADER))
     except FileNotFoundError:
         return False
     except IsADirectoryError:
@@ -77,44 +82,203 @@ def _uri(path: Path, mode: str) -> str:
     return f"file:{quote(str(path.resolve()))}?mode={mode}"
 
 
-def _wal_has_data(path: Path) -> bool:
+WAL_HEADER_BYTES = 32  # a -wal of this size or less holds no frames
+SNAPSHOT_MAX_BYTES = 4 << 30  # larger databases are not copied: they open immutable, with a warning
+
+
+def sidecar_path(path: Path, suffix: str) -> Path:
+    return Path(f"{path}{suffix}")
+
+
+def _size(path: Path) -> int:
+    """Size in bytes, or -1 when the file does not exist (or cannot be looked at)."""
     try:
-        return Path(f"{path}-wal").stat().st_size > 0
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
+def _wal_has_data(path: Path) -> bool:
+    return _size(sidecar_path(path, "-wal")) > WAL_HEADER_BYTES
+
+
+def is_wal_file(path: Path) -> bool:
+    """The header's read/write format bytes say WAL (2); False for rollback journals or unreadable."""
+    try:
+        header = rawfile.read_at(path, 0, 20)
     except OSError:
         return False
+    return len(header) == 20 and header[18] == 2 and header[19] == 2
 
 
-def _open_read_only(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
-    """``mode=ro``; in a folder where SQLite cannot create ``-shm`` (read-only media, a folder
-    without write permission), fall back to ``immutable=1`` when no WAL holds unread data."""
+def place_unwritable_reason(path: Path) -> str | None:
+    """Why this process cannot write the database file or create files beside it, or None.
+
+    ``os.access`` answers for the real user and sees a read-only mount (EROFS), so root on a
+    read-only mount is told "not writable" too; for root on an ordinary file it is writable.
+    """
+    if not os.access(path, os.W_OK):
+        return f"{path} is not writable"
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return f"the folder {path.parent} is not writable"
+    return None
+
+
+@dataclass(frozen=True)
+class ReadOnlyPlan:
+    """How a read-only store reads its file without creating anything beside it.
+
+    * ``mode=ro`` on the file itself: a writable place, or an unwritable one where both ``-wal``
+      and ``-shm`` already exist (SQLite reads them, building the WAL index in memory when the
+      ``-shm`` is not writable: SQLITE_READONLY_CANTINIT is handled inside SQLite since 3.22);
+    * ``immutable=1``: an unwritable place in WAL mode with no frames in a ``-wal`` (``mode=ro``
+      would fail in a read-only folder, or create ``-wal``/``-shm`` beside a read-only file);
+    * a private snapshot: an unwritable place whose ``-wal`` holds frames but has no ``-shm``
+      (SQLite cannot read that WAL without creating a ``-shm``, and ``immutable=1`` ignores the
+      WAL, hiding the newest messages). The file and its ``-wal`` are copied into a private
+      temporary folder (0700, removed on close) and read there; too big a copy falls back to
+      ``immutable=1`` and ``note`` says the newest messages may be missing.
+    """
+
+    path: Path  # what SQLite opens: the database itself or its snapshot copy
+    immutable: bool = False
+    note: str | None = None  # said after the read-only reason (header, stats, CLI)
+    snapshot_dir: Path | None = None
+
+    def uri(self) -> str:
+        return _uri(self.path, "ro") + ("&immutable=1" if self.immutable else "")
+
+    def discard(self) -> None:
+        if self.snapshot_dir is not None:
+            shutil.rmtree(self.snapshot_dir, ignore_errors=True)
+
+
+def _copy_private(src: Path, dest: Path, db_path: Path) -> None:
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    try:
+        rawfile.copy_to(src, fd, db_path)
+    finally:
+        os.close(fd)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def _snapshot(path: Path) -> ReadOnlyPlan | None:
+    """Copy the database and its ``-wal`` into a private folder; None when that is not sensible."""
+    wal = sidecar_path(path, "-wal")
+    total = max(0, _size(path)) + max(0, _size(wal))
+    tmp = Path(tempfile.gettempdir())
+    try:
+        if total > SNAPSHOT_MAX_BYTES or shutil.disk_usage(tmp).free < 2 * total + (64 << 20):
+            return None
+    except OSError:
+        return None
+    for _attempt in range(2):  # another process changing the files mid-copy: try once more
+        folder = Path(tempfile.mkdtemp(prefix="hermes-browse-snapshot-"))  # 0700
+        try:
+            before = (_stamp(path), _stamp(wal))
+            _copy_private(path, folder / path.name, path)
+            _copy_private(wal, folder / wal.name, path)
+            if (_stamp(path), _stamp(wal)) == before:
+                return ReadOnlyPlan(
+                    folder / path.name, snapshot_dir=folder,
+                    note=f"showing a private copy taken at opening ({wal.name} holds changes not yet in "
+                    "the database file and no -shm can be created here); later changes are not shown",
+                )
+        except OSError:
+            pass
+        shutil.rmtree(folder, ignore_errors=True)
+    return None
+
+
+def plan_read_only(path: Path) -> ReadOnlyPlan:
+    """Decide how to read ``path`` read-only (see ``ReadOnlyPlan``). Reads only; may copy to /tmp."""
+    wal, shm = sidecar_path(path, "-wal"), sidecar_path(path, "-shm")
+    if not is_wal_file(path):
+        return ReadOnlyPlan(path)
+    if place_unwritable_reason(path) is None:
+        # Writable place: mode=ro, except for a -wal with frames and no -shm (copied in, restored):
+        # mode=ro would create a -shm beside it that only a read-write close could remove, and
+        # that close would merge the -wal into the file. Read a private copy instead.
+        if _wal_has_data(path) and not shm.exists():
+            return _snapshot(path) or ReadOnlyPlan(path)
+        return ReadOnlyPlan(path)
+    if wal.exists() and shm.exists():
+        return ReadOnlyPlan(path)
+    if _wal_has_data(path):
+        return _snapshot(path) or ReadOnlyPlan(
+            path, immutable=True,
+            note=f"the newest messages may be missing: {wal.name} holds changes that cannot be read "
+            "here (no -shm can be created, and the database is too big to copy)",
+        )
+    return ReadOnlyPlan(path, immutable=True, note="changes made after opening are not shown")
+
+
+def remove_unused_sidecars(path: Path) -> None:
+    """Remove the empty ``-wal`` and the ``-shm`` that ``mode=ro`` created beside a WAL database
+    in a writable folder (a read-only connection cannot remove them), so browsing leaves no file.
+
+    One read-write open and close lets SQLite do it by its own last-close rule: only when no other
+    connection has the database open, and with nothing in the ``-wal`` nothing reaches the file.
+    Call it only for sidecars that did not exist before this process opened the database.
+    """
+    wal = sidecar_path(path, "-wal")
+    try:
+        if wal.stat().st_size != 0 or place_unwritable_reason(path):
+            return
+        conn = sqlite3.connect(_uri(path, "rw"), uri=True, timeout=0.1)
+    except (OSError, sqlite3.Error):
+        return
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        pass
+    finally:
+        conn.close()
+
+
+def _cannot_open(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "")
+    return "unable to open" in str(exc).lower() or name in ("SQLITE_CANTOPEN", "SQLITE_READONLY_DIRECTORY")
+
+
+def _open_read_only(path: Path, busy_timeout_ms: int, plan: ReadOnlyPlan | None = None) -> sqlite3.Connection:
+    """Open as ``plan`` says; should ``mode=ro`` still fail to open (a place that looked writable
+    but is not), fall back to ``immutable=1`` when no WAL holds unread data."""
+    plan = plan or plan_read_only(path)
     conn = sqlite3.connect(
-        _uri(path, "ro"), uri=True, check_same_thread=False, isolation_level=None,
-        timeout=busy_timeout_ms / 1000,
+        plan.uri(), uri=True, check_same_thread=False, isolation_level=None, timeout=busy_timeout_ms / 1000,
     )
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return conn
-    except sqlite3.OperationalError as exc:
+    except sqlite3.Error as exc:
         conn.close()
-        if "unable to open" not in str(exc).lower() or _wal_has_data(path):
+        if plan.immutable or not _cannot_open(exc) or _wal_has_data(plan.path):
             raise
     return sqlite3.connect(
-        _uri(path, "ro") + "&immutable=1", uri=True, check_same_thread=False, isolation_level=None,
-        timeout=busy_timeout_ms / 1000,
+        ReadOnlyPlan(plan.path, immutable=True).uri(), uri=True, check_same_thread=False,
+        isolation_level=None, timeout=busy_timeout_ms / 1000,
     )
 
 
 def open_connection(
-    path: Path, *, read_only: bool, busy_timeout_ms: int, init_sql: tuple[str, ...] = ()
+    path: Path, *, read_only: bool, busy_timeout_ms: int, init_sql: tuple[str, ...] = (),
+    plan: ReadOnlyPlan | None = None,
 ) -> sqlite3.Connection:
     """One connection with the store's settings. Never changes the file by itself.
 
-    ``init_sql`` runs first (TEMP compatibility views for an old schema opened read-only).
+    ``init_sql`` runs first (TEMP compatibility views for an old schema opened read-only);
+    ``plan`` says how a read-only connection reads (default: decided now, see ``plan_read_only``).
     """
     if read_only:
         if not path.exists():
             raise DatabaseMissingError(path)
-        conn = _open_read_only(path, busy_timeout_ms)
+        conn = _open_read_only(path, busy_timeout_ms, plan)
     else:
         conn = sqlite3.connect(
             _uri(path, "rw"), uri=True, check_same_thread=False, isolation_level=None,
@@ -148,12 +312,14 @@ class ReaderPool:
     """
 
     def __init__(
-        self, path: Path, size: int, *, read_only_file: bool, init_sql: tuple[str, ...] = ()
+        self, path: Path, size: int, *, read_only_file: bool, init_sql: tuple[str, ...] = (),
+        plan: ReadOnlyPlan | None = None,
     ) -> None:
         self.path = path
         self.size = max(1, size)
         self._read_only_file = read_only_file
         self._init_sql = init_sql
+        self._plan = plan
         self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -161,7 +327,7 @@ class ReaderPool:
 
     def _new(self) -> sqlite3.Connection:
         conn = open_connection(self.path, read_only=self._read_only_file,
-                               busy_timeout_ms=READ_BUSY_TIMEOUT_MS, init_sql=self._init_sql)
+                               busy_timeout_ms=READ_BUSY_TIMEOUT_MS, init_sql=self._init_sql, plan=self._plan)
         conn.execute("PRAGMA query_only = ON")
         return conn
 

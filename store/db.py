@@ -15,20 +15,23 @@ writer (see ``store.writer``). Every method may be called from any thread.
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from . import cleanup, export, listing, messages, schema, search, sessions, stats, titles
+from . import cleanup, export, importer, listing, messages, rawfile, schema, search, sessions, stats, titles
 from .connections import (
     READ_BUSY_TIMEOUT_MS,
     ReaderPool,
+    ReadOnlyPlan,
     check_sqlite_file,
     create_private_file,
     open_connection,
+    place_unwritable_reason,
+    plan_read_only,
+    remove_unused_sidecars,
     tighten_sidecars,
 )
 from .errors import (
@@ -78,7 +81,35 @@ class SessionDB:
         ``create=False`` (how a browser opens) refuses a missing file and a database without the
         agent's tables instead of creating them: nothing is written to a file that is not ours.
         """
-        self.db_path = Path(db_path).expanduser() if db_path else default_db_path()
+        path = Path(db_path).expanduser() if db_path else default_db_path()
+        self.db_path = path
+        rawfile.hold(path)  # from here, peeks at its files never drop this process's SQLite locks
+        self._held = True
+        try:
+            self._open(path, pool_size, batch_size, batch_wait_ms, enable_batching,
+                       read_only=read_only, lock_timeout=lock_timeout, create=create)
+        except BaseException:
+            self._release_raw()
+            raise
+
+    def _release_raw(self) -> None:
+        if self._held:
+            self._held = False
+            rawfile.release(self.db_path)
+
+    def _open(
+        self,
+        path: Path,
+        pool_size: int | None,
+        batch_size: int | None,
+        batch_wait_ms: float | None,
+        enable_batching: bool,
+        *,
+        read_only: bool,
+        lock_timeout: float | None,
+        create: bool,
+    ) -> None:
+        self.db_path = path
         self.pool_size = pool_size or self.DEFAULT_POOL_SIZE
         self._closed = False
         self._close_lock = threading.Lock()
@@ -86,6 +117,7 @@ class SessionDB:
         self._watch_conn: sqlite3.Connection | None = None
         self._writer: Writer | None = None
         self.read_only_reason: str | None = "opened read-only" if read_only else None
+        self.read_only_note: str | None = None  # how a read-only place is read (a snapshot, a frozen view)
         self.migrated: list[str] = []
 
         exists = check_sqlite_file(self.db_path)  # raises NotADatabaseError, touching nothing
@@ -101,18 +133,26 @@ class SessionDB:
             created = True
 
         ro = self.read_only_reason is not None
+        self._sidecars_before = any(Path(f"{self.db_path}{s}").exists() for s in ("-wal", "-shm"))
+        self._plan: ReadOnlyPlan | None = plan_read_only(self.db_path) if ro else None
         try:
-            probe = open_connection(self.db_path, read_only=ro, busy_timeout_ms=READ_BUSY_TIMEOUT_MS)
+            probe = open_connection(self.db_path, read_only=ro, busy_timeout_ms=READ_BUSY_TIMEOUT_MS, plan=self._plan)
         except sqlite3.Error as exc:
+            self._tidy_sidecars()
+            self._discard_plan()
             raise translate(exc, self.db_path) from exc
         try:
             state = schema.inspect(probe)
         except sqlite3.Error as exc:
             probe.close()
+            self._tidy_sidecars()
+            self._discard_plan()
             raise translate(exc, self.db_path) from exc
 
         if not create and "sessions" not in state.tables:
             probe.close()
+            self._tidy_sidecars()
+            self._discard_plan()
             raise StoreError(f"{self.db_path} is an SQLite database but holds no Hermes sessions; left unchanged")
         if state.too_new:
             self.read_only_reason = (
@@ -121,21 +161,44 @@ class SessionDB:
         if self.read_only_reason is not None:
             probe.close()
             if state.is_empty:
+                self._tidy_sidecars()
+                self._discard_plan()
                 raise StoreError(f"{self.db_path} holds no Hermes session tables")
             self._state = state
+            if self._plan is None:  # a newer schema found by a writable probe
+                self._plan = plan_read_only(self.db_path)
+            self.read_only_note = self._plan.note
+            if self.read_only_note:
+                self.read_only_reason = f"{self.read_only_reason}; {self.read_only_note}"
         else:
             self._open_writer(probe, state, batch_size, batch_wait_ms, enable_batching, lock_timeout)
             if created:
                 tighten_sidecars(self.db_path)
         compat = schema.compat_views(self._state) if self.read_only else ()
-        self._pool = ReaderPool(self.db_path, self.pool_size, read_only_file=self.read_only, init_sql=compat)
+        self._pool = ReaderPool(
+            self.db_path, self.pool_size, read_only_file=self.read_only, init_sql=compat, plan=self._plan
+        )
 
     def _unwritable_reason(self) -> str | None:
-        if not os.access(self.db_path, os.W_OK):
-            return f"{self.db_path} is not writable"
-        if not os.access(self.db_path.parent, os.W_OK | os.X_OK):
-            return f"the folder {self.db_path.parent} is not writable"
-        return None
+        return place_unwritable_reason(self.db_path)
+
+    def unwritable_reason(self) -> str | None:
+        """Why this process cannot write the file or create files beside it (now), or None."""
+        return place_unwritable_reason(self.db_path)
+
+    @property
+    def schema_state(self) -> schema.SchemaState:
+        """What the schema held when the store opened (read once; never written)."""
+        return self._state
+
+    def _tidy_sidecars(self) -> None:
+        if not self._sidecars_before and self._plan is not None and not self._plan.immutable \
+                and self._plan.snapshot_dir is None:
+            remove_unused_sidecars(self.db_path)
+
+    def _discard_plan(self) -> None:
+        if self._plan is not None:
+            self._plan.discard()
 
     def _open_writer(
         self,
@@ -223,6 +286,10 @@ class SessionDB:
             if self._watch_conn is not None:
                 self._watch_conn.close()
                 self._watch_conn = None
+        if self._writer is None:
+            self._tidy_sidecars()
+        self._discard_plan()
+        self._release_raw()
 
     def __enter__(self) -> SessionDB:
         return self
@@ -626,6 +693,33 @@ class SessionDB:
             return write(dest)  # type: ignore[arg-type]
         return export.atomic_write(Path(dest), write, overwrite=overwrite)  # type: ignore[arg-type]
 
+    # ── import ────────────────────────────────────────────────────────────────────────────
+
+    def import_jsonl(
+        self,
+        path: Path | str,
+        *,
+        batch_sessions: int = importer.DEFAULT_BATCH_SESSIONS,
+        batch_messages: int = importer.DEFAULT_BATCH_MESSAGES,
+        batch_budget_s: float = importer.DEFAULT_BATCH_BUDGET_S,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> importer.ImportReport:
+        """Import an ``export_jsonl`` file: validated first (``ImportFileError`` names the line,
+        nothing written), then whole sessions in short batches (each one write of ~``batch_budget_s``).
+
+        Ids already in the store are skipped (``conflicts`` lists those whose content differs),
+        so running it again after an interruption finishes it without duplicates. See
+        ``store.importer`` for titles, parent links and the rest.
+        """
+        if self._closed:
+            raise StoreClosedError(self.db_path)
+        if self._writer is None:
+            raise ReadOnlyError(self.read_only_reason or "no writer")
+        return importer.import_jsonl(
+            path, read=self._execute_read, write=self._execute_write, batch_sessions=batch_sessions,
+            batch_messages=batch_messages, batch_budget_s=batch_budget_s, progress=progress,
+        )
+
     # ── cleanup ───────────────────────────────────────────────────────────────────────────
 
     def clear_messages(self, session_id: str) -> None:
@@ -720,7 +814,7 @@ class SessionDB:
         with self._watch_lock:
             if self._watch_conn is None:
                 self._watch_conn = open_connection(
-                    self.db_path, read_only=True, busy_timeout_ms=READ_BUSY_TIMEOUT_MS
+                    self.db_path, read_only=True, busy_timeout_ms=READ_BUSY_TIMEOUT_MS, plan=self._plan
                 )
             try:
                 return int(self._watch_conn.execute("PRAGMA data_version").fetchone()[0])

@@ -69,6 +69,17 @@ class DiskFullError(StoreError, sqlite3.OperationalError):
         )
 
 
+class CorruptDatabaseError(StoreError, sqlite3.DatabaseError):
+    """SQLite found damage (a truncated file, a corrupt page or index). Nothing was changed."""
+
+    def __init__(self, path: Path | str, detail: str = "") -> None:
+        extra = f" ({detail})" if detail else ""
+        super().__init__(
+            f"{path} is damaged{extra}; it was left unchanged: check it with 'hermes-browse doctor'"
+        )
+        self.path = Path(path)
+
+
 class SchemaTooNewError(StoreError):
     """Raised only for writes: a newer schema opens read-only (see ``SessionDB.read_only``)."""
 
@@ -85,6 +96,13 @@ def translate(exc: BaseException, path: Path | str) -> BaseException:
             return DiskFullError(path)
         if "file is not a database" in msg or "file is encrypted" in msg:
             return NotADatabaseError(path, str(exc))
+        if (
+            "malformed" in msg or "corrupt" in msg
+            or getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_CORRUPT
+            or str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_CORRUPT")
+            or getattr(exc, "sqlite_errorname", "") == "SQLITE_IOERR_SHORT_READ"
+        ):
+            return CorruptDatabaseError(path, str(exc))
         if "readonly" in msg or "read-only" in msg:
             return ReadOnlyError(f"SQLite refused to write {path}: {exc}")
     return exc

@@ -104,6 +104,17 @@ def add_subcommands(
     p.add_argument("--days", type=_positive_int, default=30, metavar="N", help="the last N days (default 30)")
     add_global_options(p, in_subcommand=True)
 
+    p = sub.add_parser("import", help="import sessions from a JSONL export", description=(
+        "Import the sessions of a JSONL export (hermes-browse export --format jsonl) into the database, "
+        "in short batches of whole sessions. Ids already present are skipped (a different content is "
+        "reported as a conflict and left alone), so running it again after an interruption finishes it."))
+    p.add_argument("file", metavar="FILE", help="the JSONL file to import")
+    add_global_options(p, in_subcommand=True)
+
+    from tui.cli_doctor import add_doctor_parser
+
+    add_doctor_parser(sub, add_global_options)
+
 
 # ── running ──────────────────────────────────────────────────────────────────────────────────
 
@@ -134,6 +145,10 @@ def run_command(args: argparse.Namespace, path: Path) -> int:
     commands: dict[str, Callable[[argparse.Namespace, Path], int]] = {
         "search": cmd_search, "export": cmd_export, "prune": cmd_prune, "stats": cmd_stats,
     }
+    commands["import"] = cmd_import
+    from tui.cli_doctor import cmd_doctor
+
+    commands["doctor"] = cmd_doctor
     try:
         return commands[args.command](args, path)
     except CommandError as exc:
@@ -222,7 +237,7 @@ def cmd_search(args: argparse.Namespace, path: Path) -> int:
         start, end = ("\x1b[1m", "\x1b[22m") if tty else (">>>", "<<<")
         now = system_clock()
         for h in result.hits:
-            label = one_line(h.session_title, 60) if h.session_title else h.session_id
+            label = one_line(h.session_title, 60) if h.session_title else one_line(h.session_id)
             role = one_line(h.role) + (f" ({one_line(h.tool_name, 40)})" if h.tool_name else "")
             print(f"{label} · {one_line(h.source)} · {role} · {relative_time(h.timestamp, now)}")
             print(f"  {_marked(h.snippet, start, end)}")
@@ -445,4 +460,63 @@ def cmd_stats(args: argparse.Namespace, path: Path) -> int:
             label = one_line(r.get("title") or r["id"], 50)
             print(f"  {label:<50} {r['message_count']:>6} messages {human_count(r['tokens']):>7} tokens"
                   f"  {one_line(r['source'])}  {one_line(r['id'])}")
+    return EXIT_OK
+
+
+# ── import ───────────────────────────────────────────────────────────────────────────────────
+
+
+def cmd_import(args: argparse.Namespace, path: Path) -> int:
+    from store import ImportFileError
+
+    source = Path(args.file).expanduser()
+    if source.is_dir():
+        raise CommandError(f"{source} is a directory, not an export file")
+    if not source.is_file():
+        raise CommandError(f"no file {source} to import")
+    browser = _open(path, read_only=args.read_only)
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.1 or done == total:
+            last[0] = now
+            sys.stderr.write(f"\rimported {done}/{total} sessions")
+            sys.stderr.flush()
+
+    show = _is_tty(sys.stderr)
+    try:
+        if browser.read_only:
+            raise CommandError(f"cannot import: the session store is read-only: "
+                               f"{browser.read_only_reason or 'opened read-only'}")
+        try:
+            report = browser.db.import_jsonl(source, progress=progress if show else None)
+        except ImportFileError as exc:
+            where = f"{source}:{exc.line}" if exc.line else str(source)
+            raise CommandError(f"{where}: {exc.detail}; nothing was imported") from None
+        except UnicodeDecodeError:
+            raise CommandError(f"{source}: not UTF-8 text; nothing was imported") from None
+    finally:
+        browser.close()
+        if show:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+    _human_stdout()
+    print(f"imported {report.imported} session{'s' if report.imported != 1 else ''} "
+          f"({report.messages} messages) from {one_line(str(source))}")
+    if report.skipped:
+        print(f"  skipped {report.skipped} already present")
+    if report.duplicates:
+        print(f"  ignored {report.duplicates} repeated ids in the file")
+    if report.conflicts:
+        shown = ", ".join(one_line(c, 40) for c in report.conflicts[:5])
+        more = f" and {len(report.conflicts) - 5} more" if len(report.conflicts) > 5 else ""
+        print(f"  {len(report.conflicts)} conflicts (id present with different content, left as is): {shown}{more}")
+    for sid, wanted, got in report.titles_renamed[:5]:
+        new = f"as {one_line(got, 60)!r}" if got else "without a title"
+        print(f"  title {one_line(wanted or '', 60)!r} is taken: session {one_line(sid, 40)} imported {new}")
+    if len(report.titles_renamed) > 5:
+        print(f"  … {len(report.titles_renamed) - 5} more titles renamed")
+    if report.parents_unlinked:
+        print(f"  {report.parents_unlinked} sessions imported without their parent (not in the file or the database)")
     return EXIT_OK

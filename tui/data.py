@@ -151,7 +151,8 @@ def parse_tool_calls(value: Any) -> tuple[tuple[ToolCall, ...], str | None]:
         args = fn.get("arguments", item.get("arguments", ""))
         if not isinstance(args, str):
             args = json.dumps(args, ensure_ascii=False, default=str)
-        calls.append(ToolCall(id=item.get("id"), name=name, arguments=args))
+        call_id = item.get("id")  # another program may store a number, a list…: ids are matched as text
+        calls.append(ToolCall(id=None if call_id is None else str(call_id), name=name, arguments=args))
     return tuple(calls), None
 
 
@@ -259,8 +260,16 @@ class Browser:
             raise DatabaseMissingError(p)
         if p.is_file() and p.stat().st_size == 0:
             raise StoreError(f"{p} is empty: it holds no Hermes sessions")
+        from store.doctor import open_concerns
+
         probe = SessionDB(p, read_only=True)  # refuses non-SQLite and foreign SQLite files; writes nothing
         if read_only:
+            return cls(probe, now)
+        # A place we cannot write, a -wal no one has open, a missing search index: stay read-only
+        # (the probe is already open that way) and say why, so nothing is changed unasked.
+        why = probe.unwritable_reason() or open_concerns(p, probe.schema_state)
+        if why:
+            probe.read_only_reason = f"{why}; {probe.read_only_note}" if probe.read_only_note else why
             return cls(probe, now)
         probe.close()
         try:

@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
-from store import DatabaseLockedError, DatabaseMissingError, NotADatabaseError
+from store import CorruptDatabaseError, DatabaseLockedError, DatabaseMissingError, NotADatabaseError
 from tui.text import one_line, safe
 from tui.widgets.key_bar import KeyBar
 
@@ -27,6 +27,11 @@ def error_hint(error: BaseException) -> str:
         )
     if isinstance(error, NotADatabaseError):
         return "The file was left unchanged. Check the path given with --db."
+    if isinstance(error, CorruptDatabaseError):
+        return (
+            "The file was left unchanged. See what is wrong with: hermes-browse doctor --db PATH\n"
+            "Keep a copy of the file (and any -wal beside it) before trying a repair tool."
+        )
     if isinstance(error, DatabaseLockedError) or (
         isinstance(error, sqlite3.OperationalError) and "locked" in str(error).lower()
     ):
