@@ -64,36 +64,40 @@ def is_held(db_path: Path) -> bool:
 def descriptor(path: Path, db_path: Path | None = None) -> Iterator[int]:
     """A read-only descriptor of ``path`` (the database ``db_path`` itself or one of its side files).
     Raises OSError as ``os.open`` does. Never closed here while a store has ``db_path`` open."""
-    key = _key(db_path or path)
-    with _lock:
-        held = _open_dbs[key] > 0
-    if not held:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            yield fd
-        finally:
-            os.close(fd)
+    kept = _kept_descriptor(path, _key(db_path or path))
+    if kept is not None:
+        yield kept
         return
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _kept_descriptor(path: Path, key: str) -> int | None:
+    """The descriptor kept for ``path`` while a store has database ``key`` open (opened now if
+    there is none yet); None when no store has it open."""
+    with _lock:
+        if _open_dbs[key] <= 0:
+            return None
     st = os.stat(path)
     ident = (st.st_dev, st.st_ino)
     with _lock:
         fd = _kept.get(key, {}).get(ident)
-    if fd is None:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        with _lock:
-            if _open_dbs[key] > 0:
-                _kept.setdefault(key, {}).setdefault(ident, fd)
-                if _kept[key][ident] != fd:  # another thread kept one meanwhile: keep both open
-                    _kept[key][(ident[0], -fd)] = fd
-            else:  # the store closed meanwhile: nothing of ours is locked any more
-                os.close(fd)
-                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-                try:
-                    yield fd
-                finally:
-                    os.close(fd)
-                return
-    yield fd
+    if fd is not None:
+        return fd
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    with _lock:
+        if _open_dbs[key] <= 0:  # the last store closed meanwhile: no lock of ours is left to lose
+            os.close(fd)
+            return None
+        slot = _kept.setdefault(key, {})
+        if ident in slot:  # another thread kept one meanwhile: keep ours open too (closing it would hurt)
+            slot[(ident[0], -fd)] = fd
+        else:
+            slot[ident] = fd
+        return fd
 
 
 def read_at(path: Path, offset: int, size: int, db_path: Path | None = None) -> bytes:
