@@ -21,11 +21,15 @@ from typing import Any
 import pytest
 from conftest import fixed_now, settle, until
 from textual.command import CommandPalette
+from textual.widgets import Button, Input
 
 from bench.soak_monkey import build_demo, key_event, run_monkey
 from store import SessionDB
 from tui.app import HermesBrowseApp
 from tui.data import Browser
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.delete import DeleteScreen
+from tui.screens.export import ExportDone, ExportScreen
 from tui.screens.main import MainScreen
 from tui.screens.progress import JobOutcome, ProgressScreen
 from tui.screens.stats import StatsScreen
@@ -200,4 +204,108 @@ async def test_stats_table_refill_after_the_screen_closed(app: HermesBrowseApp) 
         await pilot.pause()
         stats._fill_table()
         await settle(pilot)
+        assert app._exception is None
+
+
+async def test_a_button_press_queued_under_the_palette_answers_once_the_palette_closes(
+    app: HermesBrowseApp,
+) -> None:
+    # Enter pressed a dialog's button; ctrl+p, already queued, opened the palette before the press was
+    # handled, and the dialog's dismiss popped the palette in its place; the dialog's next answer then
+    # set its result twice (InvalidStateError) or closed the main screen (seed 2, read-only, and seed 1).
+    answers: list[bool | None] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        confirm = ConfirmScreen("Replace it?")
+        app.push_screen(confirm, answers.append)
+        await until(pilot, lambda: app.screen is confirm and confirm.is_mounted)
+        confirm.query_one("#confirm-yes", Button).press()
+        app.action_command_palette()  # the same tick: the press is handled under the palette
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        assert confirm in app.screen_stack and answers == []
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert answers == [True]
+        assert app._exception is None
+
+
+async def test_a_dialog_dismissed_twice_closes_only_itself(app: HermesBrowseApp) -> None:
+    # Two answers in one tick (y, then enter on the focused button): the second dismiss popped the main
+    # screen under the dialog (then a crash on an empty screen stack).
+    answers: list[bool | None] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        confirm = ConfirmScreen("Replace it?")
+        app.push_screen(confirm, answers.append)
+        await until(pilot, lambda: app.screen is confirm and confirm.is_mounted)
+        confirm.dismiss(True)
+        confirm.dismiss(False)
+        await settle(pilot)
+        assert stack(app)[-1] == "MainScreen"
+        assert answers == [True]
+        assert app._exception is None
+
+
+async def test_a_dialog_dismissed_while_it_composes(app: HermesBrowseApp) -> None:
+    # Escape typed right after the key that opened a dialog dismissed it while it composed: its widgets
+    # were removed before its on_mount focused one (NoMatches "#confirm-no", seed 2, read-only).
+    answers: list[bool | None] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        confirm = ConfirmScreen("Replace it?")
+        app.push_screen(confirm, answers.append)
+        confirm.dismiss(False)  # the same tick: not composed yet
+        await settle(pilot)
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert answers == [False]
+        assert app._exception is None
+
+
+async def test_left_right_before_the_delete_dialog_composed(app: HermesBrowseApp) -> None:
+    # "d" then "right" typed quickly: the key reached the dialog before its buttons existed
+    # (NoMatches "#no", seed 1, normal).
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        row = main.session_list.current
+        assert row is not None
+        info = app.browser.delete_info(row.id)
+        assert info is not None
+        screen = DeleteScreen(info)
+        app.push_screen(screen)
+        screen.action_switch_button()  # before compose
+        await until(pilot, lambda: app.screen is screen and screen.is_mounted)
+        await until(pilot, lambda: screen.focused is screen.query_one("#no"))
+        screen.action_switch_button()
+        await until(pilot, lambda: screen.focused is screen.query_one("#yes"))
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert app._exception is None
+
+
+async def test_replacing_an_existing_export_file(app: HermesBrowseApp, tmp_path: Path) -> None:
+    # Yes to "Replace the file?" pushed the progress screen from inside the question's dismiss, so the
+    # progress screen was popped in the question's place: no export, and a stuck export dialog.
+    target = tmp_path / "out.jsonl"
+    target.write_text("old\n")
+    done: list[Any] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        row = main.session_list.current
+        assert row is not None
+        export = ExportScreen(app.browser, session_ids=[row.id])
+        app.push_screen(export, done.append)
+        await until(pilot, lambda: export._info is not None)
+        export.query_one("#export-dest", Input).value = str(target)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#confirm-yes")
+        await until(pilot, lambda: bool(done))
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert isinstance(done[0], ExportDone) and done[0].count == 1
+        assert target.read_text() != "old\n" and target.read_text().strip()
         assert app._exception is None

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
+from textual import work
 from textual.await_complete import AwaitComplete
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.css.query import NoMatches
 
 from tui.data import Browser, SessionSummary
 from tui.text import one_line
@@ -18,6 +20,11 @@ if TYPE_CHECKING:
     from tui.screens.main import MainScreen
 
 MIN_ID_PREFIX = 3
+
+# Textual's search coroutine, without its ``@work`` wrapper (``functools.wraps`` keeps it).
+_textual_gather_commands: Callable[[CommandPalette, str], Awaitable[None]] = (
+    CommandPalette._gather_commands.__wrapped__  # type: ignore[attr-defined]
+)
 
 
 class GuardedCommandPalette(CommandPalette):
@@ -31,12 +38,36 @@ class GuardedCommandPalette(CommandPalette):
 
     _dismissed = False
 
-    def _gather_commands(self, search_value: str) -> None:  # type: ignore[override]
-        # A keystroke still queued when the palette closed (typing, then enter) started a search on a
-        # palette whose widgets were already gone: NoMatches in Textual's worker crashed the app.
-        if self._dismissed or not self.is_attached or not self.query(CommandList):
+    @property
+    def _palette_gone(self) -> bool:
+        """Dismissed, or its widgets already gone: nothing may touch the hits list any more."""
+        return self._dismissed or not self.is_attached or not self.query(CommandList)
+
+    @work(exclusive=True, group=CommandPalette._GATHER_COMMANDS_GROUP)
+    async def _gather_commands(self, search_value: str) -> None:  # type: ignore[override]
+        # Textual's search worker queries the hits list when it starts and again as hits arrive. A
+        # keystroke still queued when the palette closed started a search on a palette without widgets,
+        # and a search started just before it closed went on after its widgets were removed: NoMatches
+        # in the worker crashed the app (seed 1, normal). Such a search has no one to show hits to.
+        if self._palette_gone:
             return
-        super()._gather_commands(search_value)
+        try:
+            await _textual_gather_commands(self, search_value)
+        except NoMatches:
+            if not self._palette_gone:
+                raise
+
+    def _watch__list_visible(self) -> None:
+        if not self._palette_gone:
+            super()._watch__list_visible()
+
+    async def _watch__show_busy(self) -> None:
+        if not self._palette_gone:
+            await super()._watch__show_busy()
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        if not self._palette_gone:
+            super()._start_no_matches_countdown(search_value)
 
     def _action_command_list(self, action: str) -> None:
         # Textual 8.2's OptionList pages through a line map it cannot build while it has no size (the

@@ -16,10 +16,11 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.screens.modal import DismissOnTop
 from tui.text import safe
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(DismissOnTop, ModalScreen[bool]):
     """Dismisses with True (yes) or False (no, escape)."""
 
     DEFAULT_CSS = """

@@ -18,6 +18,7 @@ from textual.widgets import Button, Static
 
 from tui.data import DeleteInfo
 from tui.render import plural
+from tui.screens.modal import DismissOnTop
 from tui.text import one_line
 
 
@@ -47,7 +48,7 @@ def delete_lines(info: DeleteInfo) -> list[Content]:
     return lines
 
 
-class DeleteScreen(ModalScreen[bool]):
+class DeleteScreen(DismissOnTop, ModalScreen[bool]):
     """Delete this session? y / enter on Delete confirms, n / escape cancels."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -91,8 +92,10 @@ class DeleteScreen(ModalScreen[bool]):
         self.query_one("#no", Button).focus()  # the safe choice has the focus
 
     def action_switch_button(self) -> None:
-        other = "#yes" if self.focused is self.query_one("#no") else "#no"
-        self.query_one(other, Button).focus()
+        # left/right typed right after "d" can arrive before the buttons exist (seed 1, normal).
+        buttons = {button.id: button for button in self.query(Button)}
+        if "yes" in buttons and "no" in buttons:
+            (buttons["yes"] if self.focused is buttons["no"] else buttons["no"]).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

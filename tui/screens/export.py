@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.data import Browser
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.modal import DismissOnTop
 from tui.screens.progress import JobOutcome, ProgressScreen, describe_error
 from tui.text import one_line, safe
 
@@ -67,7 +68,7 @@ class ExportDone:
     fmt: str
 
 
-class ExportScreen(ModalScreen["ExportDone | None"]):
+class ExportScreen(DismissOnTop, ModalScreen["ExportDone | None"]):
     DEFAULT_CSS = """
     ExportScreen {
         align: center middle;

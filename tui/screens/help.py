@@ -18,6 +18,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.screens.modal import DismissOnTop
+
 KEY_NAMES = {
     "down": "↓", "up": "↑", "left": "←", "right": "→",
     "left_square_bracket": "[", "right_square_bracket": "]",
@@ -171,7 +173,7 @@ def names_in_columns(title: str, rows: list[Row], columns: int = 3, width: int =
     return Content("\n").join(lines)
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(DismissOnTop, ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen {
         align: center middle;

@@ -28,6 +28,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from tui.screens.modal import DismissOnTop
 from tui.text import safe
 
 Report = Callable[[int, "int | None"], None]
@@ -48,7 +49,7 @@ class JobOutcome:
         return self.error is None and not self.cancelled
 
 
-class ProgressScreen(ModalScreen[JobOutcome]):
+class ProgressScreen(DismissOnTop, ModalScreen[JobOutcome]):
     DEFAULT_CSS = """
     ProgressScreen {
         align: center middle;
@@ -89,8 +90,6 @@ class ProgressScreen(ModalScreen[JobOutcome]):
         self.unit = unit
         self._cancel = threading.Event()
         self._last_update = 0.0
-        self._outcome: JobOutcome | None = None  # the job's end, kept until this screen is on top
-        self._dismissed = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="progress-box") as box:
@@ -157,21 +156,10 @@ class ProgressScreen(ModalScreen[JobOutcome]):
             self._finish(JobOutcome(cancelled=True))
 
     def _finish(self, outcome: JobOutcome) -> None:
-        """Dismiss with ``outcome`` once this screen is on top: ``dismiss`` pops whatever screen is on
-        top, so a command palette (ctrl+p) opened over this one would be closed in its place (and this
-        screen left behind with its job done). Until then the outcome waits for ``on_screen_resume``."""
-        if self._outcome is None:
-            self._outcome = outcome
-        self._dismiss_when_on_top()
-
-    def _dismiss_when_on_top(self) -> None:
-        if self._outcome is None or self._dismissed or not self.is_attached or self.app.screen is not self:
-            return
-        self._dismissed = True
-        self.dismiss(self._outcome)
-
-    def on_screen_resume(self) -> None:
-        self._dismiss_when_on_top()
+        """Dismiss with ``outcome``. ``DismissOnTop`` waits until this screen is on top: a command palette
+        (ctrl+p) opened over it would otherwise be closed in its place (and this screen left behind with
+        its job done)."""
+        self.dismiss(outcome)
 
     # cancelling ---------------------------------------------------------------------------
     @on(Button.Pressed, "#progress-cancel")

@@ -22,6 +22,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui.data import Browser, PrunePreview, parse_age
+from tui.screens.modal import DismissOnTop
 from tui.screens.progress import JobOutcome, ProgressScreen, describe_error
 from tui.text import absolute_time, one_line, relative_time, safe
 
@@ -54,7 +55,7 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-class PruneScreen(ModalScreen["PruneDone | None"]):
+class PruneScreen(DismissOnTop, ModalScreen["PruneDone | None"]):
     DEFAULT_CSS = """
     PruneScreen {
         align: center middle;

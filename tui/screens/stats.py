@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from tui.data import Browser
+from tui.screens.modal import DismissOnTop
 from tui.text import human_count, money, one_line
 from tui.widgets.charts import (
     BigNumber,
@@ -120,7 +121,7 @@ class StatsHeader(Static):
                 return
 
 
-class StatsScreen(Screen[None]):
+class StatsScreen(DismissOnTop, Screen[None]):
     """Activity over the last 30/90 days: totals, per-day charts, top models/sources, largest sessions."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
