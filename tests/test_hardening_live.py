@@ -20,6 +20,7 @@ from store import SessionDB
 from store.demo import generate
 from tui.app import HermesBrowseApp
 from tui.screens.main import MainScreen
+from tui.widgets.conversation import ConversationPane
 
 
 async def test_a_burst_of_writes_is_all_in_the_db_and_all_on_screen(tmp_path: Path) -> None:
@@ -63,6 +64,39 @@ async def test_live_refresh_goes_on_after_a_turn_that_is_a_lone_tool_result(tmp_
                             and pane.heads()[-1].turn.last_id == new_id)
             assert [h.turn.first_id for h in pane.heads()] == sorted({h.turn.first_id for h in pane.heads()})
             assert len(pane.heads()) == 6  # user, assistant, the lone result, three live answers
+    finally:
+        writer.close()
+        app.close_store()
+
+
+async def test_following_a_growing_conversation_keeps_the_window_bounded(tmp_path: Path) -> None:
+    """Each live append lays out and renders the whole window, so it must not grow without end
+    while the pane follows the agent (a 50 msg/s burst stalled the UI past a second after a
+    minute); and trimming the top must not stop the view from following the end."""
+    db = tmp_path / "state.db"
+    with SessionDB(db) as store:
+        store.create_session("s1", "cli")
+        store.append_message("s1", "user", "start")
+    writer = SessionDB(db)
+    app = HermesBrowseApp(db, watch_changes=True, watch_interval=0.1)
+    limit = ConversationPane.LIVE_MAX_TURNS
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, MainScreen)
+            pane = screen.pane
+            await until(pilot, lambda: pane.session_id == "s1" and not pane.busy)
+            last = 0
+            for batch in range(12):
+                for n in range(12):
+                    last = writer.append_message("s1", "assistant", f"answer {batch}.{n}\nsecond line")
+                await until(pilot, lambda last=last: bool(pane.heads()) and pane.heads()[-1].turn.last_id == last)
+                assert len(pane.heads()) <= limit + 12
+            await settle(pilot)
+            scroller = pane.scroller
+            assert scroller.scroll_y == scroller.max_scroll_y  # still following the end
+            assert len(pane.heads()) <= limit
     finally:
         writer.close()
         app.close_store()

@@ -163,6 +163,11 @@ class ConversationPane(Widget, can_focus=True):
     """…down to this many at least…"""
     FAR: ClassVar[int] = 3
     """…and only those more than this many screens away from the view."""
+    LIVE_MAX_TURNS: ClassVar[int] = 60
+    LIVE_TRIM_TO: ClassVar[int] = 30
+    """The same, after each live append: every refresh lays out and renders the whole window, so a
+    conversation the agent writes fast keeps a smaller one (bench/soak_live.py, 50 msg/s: the
+    longest stall 246 ms with 120/80, 113 ms with 60/30). Scrolling up reads the rest back."""
     FOLD_CHUNK: ClassVar[int] = 24
     """Folds opened or closed per frame by f (the nearest first)."""
 
@@ -394,6 +399,12 @@ class ConversationPane(Widget, can_focus=True):
                 target = new_heads[-1] if follow else new_heads[len(heads) - 1 if heads else 0]
                 self._set_cursor(target, scroll=False)
             await self._next_frame()
+            # Following a conversation the agent keeps writing mounts turns without end: every
+            # layout and render then grew with them (a 50 msg/s burst stalled the UI for > 1 s
+            # after a minute). Past LIVE_MAX_TURNS the top, far from the view, goes, as when
+            # paging; before following to the end, so the trim's own scroll adjustment cannot
+            # leave the view short of it (it stopped following).
+            await self._trim(generation, keep_top=False, most=self.LIVE_MAX_TURNS, least=self.LIVE_TRIM_TO)
             if generation == self._generation and follow:
                 scroller.scroll_end(animate=False, immediate=True)
         finally:
@@ -686,26 +697,30 @@ class ConversationPane(Widget, can_focus=True):
             self._settling = False
         await self._trim(generation, keep_top=at_top)
 
-    async def _trim(self, generation: int, *, keep_top: bool) -> None:
-        """Past ``MAX_TURNS``, remove turns at the end far from the view: the bottom after
+    async def _trim(
+        self, generation: int, *, keep_top: bool, most: int | None = None, least: int | None = None
+    ) -> None:
+        """Past ``most`` (``MAX_TURNS``), remove turns at the end far from the view: the bottom after
         prepending, the top after appending (the view kept in place). Only turns more than
-        ``FAR`` screens away go, keeping at least ``TRIM_TO``, so the trimmed end never comes
-        near enough to be read back at once (no ping-pong between the ends)."""
+        ``FAR`` screens away go, keeping at least ``least`` (``TRIM_TO``), so the trimmed end never
+        comes near enough to be read back at once (no ping-pong between the ends)."""
         heads = self.heads()
-        if generation != self._generation or len(heads) <= self.MAX_TURNS:
+        most = self.MAX_TURNS if most is None else most
+        least = self.TRIM_TO if least is None else least
+        if generation != self._generation or len(heads) <= most:
             return
         scroller = self.scroller
         screen = max(1, scroller.scrollable_content_region.height)
         top, bottom = scroller.scroll_y - self.FAR * screen, scroller.scroll_y + (self.FAR + 1) * screen
         children = list(scroller.children)
         if keep_top:
-            first = next((h for h in heads[self.TRIM_TO :] if h.virtual_region.y >= bottom), None)
+            first = next((h for h in heads[least:] if h.virtual_region.y >= bottom), None)
             if first is None:
                 return
             doomed = children[children.index(first) :]
             self._at_end = False
         else:
-            keep = len(heads) - self.TRIM_TO
+            keep = len(heads) - least
             first = next((h for h in reversed(heads[1 : keep + 1]) if h.virtual_region.y <= top), None)
             if first is None:
                 return
