@@ -20,8 +20,11 @@ from typing import Any
 
 import pytest
 from conftest import fixed_now, settle, until
+from textual import events
 from textual.command import CommandPalette
-from textual.widgets import Button, Input
+from textual.widgets import Button, Input, KeyPanel
+from textual.widgets._key_panel import BindingsTable
+from textual.widgets._select import SelectOverlay
 
 from bench.soak_monkey import build_demo, key_event, run_monkey
 from store import SessionDB
@@ -32,6 +35,7 @@ from tui.screens.delete import DeleteScreen
 from tui.screens.export import ExportDone, ExportScreen
 from tui.screens.main import MainScreen
 from tui.screens.progress import JobOutcome, ProgressScreen
+from tui.screens.prune import PruneScreen
 from tui.screens.stats import StatsScreen
 
 SIZE = (100, 30)
@@ -308,4 +312,59 @@ async def test_replacing_an_existing_export_file(app: HermesBrowseApp, tmp_path:
         await until(pilot, lambda: isinstance(app.screen, MainScreen))
         assert isinstance(done[0], ExportDone) and done[0].count == 1
         assert target.read_text() != "old\n" and target.read_text().strip()
+        assert app._exception is None
+
+
+async def test_a_press_over_a_widget_just_removed(app: HermesBrowseApp) -> None:
+    # The compositor's map keeps a removed widget until the next layout: a mouse button pressed over
+    # the key panel just closed found it without a parent, and Textual's text selection crashed the
+    # app on ``container.region`` (AttributeError; seed 1, normal, events 317-964, "… click").
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.action_show_help_panel()
+        await until(pilot, lambda: bool(app.screen.query(KeyPanel)))
+        await settle(pilot)
+        panel = app.screen.query_one(KeyPanel)
+        table = panel.query_one(BindingsTable)
+        x, y = table.region.x + 2, table.region.y + 1
+        screen = app.screen
+        await panel.remove()  # no layout since: the map still has the table there
+        screen._forward_event(events.MouseDown(table, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y))
+        await settle(pilot)
+        assert app._exception is None
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_pagedown_in_the_prune_source_list_before_it_is_laid_out(app: HermesBrowseApp) -> None:
+    # The prune dialog's source drop-down paged through a line map Textual builds only once the list
+    # has a size: KeyError: 0 crashed the app (seed 1, normal, event 1718).
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        prune = PruneScreen(app.browser)
+        app.push_screen(prune)
+        await until(pilot, lambda: app.screen is prune and prune.is_mounted)
+        overlay = prune.query_one(SelectOverlay)
+        overlay.highlighted = 0  # as after a key, before the list was shown
+        overlay.action_page_down()
+        overlay.action_page_up()
+        await settle(pilot)
+        assert app._exception is None
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+
+
+async def test_rename_twice_before_the_title_editor_composed(app: HermesBrowseApp) -> None:
+    # A second r (or one typed while the editor closed) focused the editor's input before it existed:
+    # NoMatches("#title-input") crashed the app (seed 5, normal, event 1424).
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        main.action_rename()
+        main.action_rename()  # the same tick: the editor is mounting, its input not composed yet
+        await settle(pilot)
+        assert app._exception is None
+        assert main.title_editor is not None
+        await pilot.press("escape")
+        await until(pilot, lambda: main.title_editor is None)
         assert app._exception is None

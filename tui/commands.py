@@ -14,6 +14,7 @@ from textual.content import Content
 from textual.css.query import NoMatches
 
 from tui.data import Browser, SessionSummary
+from tui.screens.mouse import IgnoreDetached
 from tui.text import one_line
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ _textual_gather_commands: Callable[[CommandPalette, str], Awaitable[None]] = (
 )
 
 
-class GuardedCommandPalette(CommandPalette):
+class GuardedCommandPalette(IgnoreDetached, CommandPalette):
     """Textual's command palette, dismissed at most once, and only while it is the screen on top.
 
     ``Screen.dismiss`` pops whatever screen is on top. Textual 8.2's palette can dismiss itself twice:

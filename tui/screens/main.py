@@ -35,6 +35,7 @@ from tui.messages import (
 )
 from tui.screens.delete import DeleteScreen
 from tui.screens.help import HelpScreen
+from tui.screens.mouse import IgnoreDetached
 from tui.text import one_line, safe
 from tui.widgets.conversation import ConversationPane
 from tui.widgets.key_bar import KeyBar
@@ -105,7 +106,7 @@ class SourceLabel(Static):
         self.post_message(self.Clicked())
 
 
-class MainScreen(Screen[None]):
+class MainScreen(IgnoreDetached, Screen[None]):
     """Sessions, search and the conversation."""
 
     AUTO_FOCUS = "SessionList"
@@ -233,8 +234,13 @@ class MainScreen(Screen[None]):
         return editors.first() if editors else None
 
     def action_rename(self) -> None:
-        if self.title_editor is not None:
-            self.title_editor.input.focus()
+        editor = self.title_editor
+        if editor is not None:
+            # r again while the editor composes (two quick r) or while it is being removed: its input
+            # may not exist (NoMatches crashed the app, seed 5, normal, event 1424).
+            field = editor.query("#title-input")
+            if field and not editor._pruning:
+                field.first().focus()
             return
         if self._refused("rename sessions"):
             return

@@ -17,20 +17,16 @@ With this mixin first among a screen's bases, ``dismiss(result)``:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual.await_complete import AwaitComplete
 
-if TYPE_CHECKING:
-    from textual.screen import Screen
-
-    _ScreenBase = Screen[Any]
-else:
-    _ScreenBase = object
+from tui.screens.mouse import IgnoreDetached
 
 
-class DismissOnTop(_ScreenBase):
-    """Mixin for ``Screen`` subclasses: put it before ``ModalScreen[T]`` / ``Screen[T]`` in the bases."""
+class DismissOnTop(IgnoreDetached):
+    """Mixin for ``Screen`` subclasses: put it before ``ModalScreen[T]`` / ``Screen[T]`` in the bases.
+    (It also ignores removed widgets under the mouse: ``tui.screens.mouse``.)"""
 
     _dismiss_done: bool = False
     _dismiss_pending: tuple[Any] | None = None  # (result,) waiting for this screen to be on top again

@@ -25,6 +25,7 @@ from tui.data import Browser, PrunePreview, parse_age
 from tui.screens.modal import DismissOnTop
 from tui.screens.progress import JobOutcome, ProgressScreen, describe_error
 from tui.text import absolute_time, one_line, relative_time, safe
+from tui.widgets.select import GuardedSelect
 
 PREVIEW_DEBOUNCE_S = 0.25
 DEFAULT_AGE = "90d"
@@ -116,7 +117,7 @@ class PruneScreen(DismissOnTop, ModalScreen["PruneDone | None"]):
             with Horizontal(id="prune-inputs"):
                 yield Label("Older than")
                 yield Input(self.initial_age, placeholder="90d, 2w, 5h", id="prune-age", select_on_focus=False)
-                yield Select(options, prompt="All sources", value=self.initial_source or Select.NULL,
+                yield GuardedSelect(options, prompt="All sources", value=self.initial_source or Select.NULL,
                              id="prune-source")
             yield Static("", id="prune-age-error", markup=False)
             yield Static(Content.styled("Counting…", "$text-muted"), id="prune-preview")
