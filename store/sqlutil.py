@@ -42,7 +42,7 @@ _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202
 
 
 def json_escape_unsafe(text: str) -> str:
-    """JSON text with those characters written as ``\\uXXXX`` escapes: still valid JSON, equal
+    """JSON text with those characters written as ``\\u`` escapes (four hex digits): still valid JSON, equal
     once parsed, and safe to ``cat`` or to write as UTF-8."""
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
