@@ -150,10 +150,10 @@ async def test_app_header_says_why_a_database_without_fts_is_read_only(tmp_path:
     path = damaged(BY_NAME["messages_fts dropped"], tmp_path, template)
     app = HermesBrowseApp(path)
     async with app.run_test(size=(200, 30)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, MainScreen))
-        await pilot.pause(0.1)
         from conftest import screen_text
 
-        assert "read-only: the search index messages_fts is missing" in screen_text(app)
+        # the header is drawn after the screen is pushed: wait for it rather than a fixed pause
+        await until(pilot, lambda: isinstance(app.screen, MainScreen)
+                    and "read-only: the search index messages_fts is missing" in screen_text(app))
     app.close_store()
     shutil.rmtree(tmp_path / "data")

@@ -314,7 +314,8 @@ async def test_app_rename_on_a_full_disk_says_so_and_works_once_there_is_room(
         await pilot.press("enter")
         await until(pilot, lambda: editor.error is not None, timeout=20)
         assert editor.error is not None and "disk is full" in editor.error, editor.error
-        assert "disk is full" in screen_text(app) and "earlier data is intact" in screen_text(app)
+        # the error is set before the screen repaints it: wait for what the user reads
+        await until(pilot, lambda: "disk is full" in screen_text(app) and "earlier data is intact" in screen_text(app))
         no_traceback(app)
         assert snapshot(small_db) == before
         assert app.is_running and main_screen(app).session_list.total == 11

@@ -389,7 +389,8 @@ async def long_lock_scenario(app: HermesBrowseApp, pilot: Pilot[Any], path: Path
         await until(pilot, lambda: editor.error is not None, timeout=30)
         assert holder.proc.poll() is None
         assert editor.error is not None and LOCKED_RE.search(editor.error), editor.error
-        assert "another process held the write lock" in screen_text(app)
+        # the error is set before the screen repaints it: wait for what the user reads
+        await until(pilot, lambda: "another process held the write lock" in screen_text(app))
         assert title_of(path, "s-3h") == "Deploy the docs site"
         assert snapshot(path) == before
         no_traceback(app)
