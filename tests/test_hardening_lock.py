@@ -376,6 +376,7 @@ async def long_lock_scenario(app: HermesBrowseApp, pilot: Pilot[Any], path: Path
         # a delete through its modal: refused after the budget, saying why; nothing deleted
         start = time.monotonic()
         await press_delete(pilot, app, 3)  # s-yday
+        await until(pilot, lambda: "Deleting: the database is busy" in notices(app))  # said while it waits
         await until(pilot, lambda: "Could not delete" in notices(app), timeout=30)
         failed_after = time.monotonic() - start
         assert holder.proc.poll() is None
@@ -399,6 +400,10 @@ async def long_lock_scenario(app: HermesBrowseApp, pilot: Pilot[Any], path: Path
         # retry while still locked: it waits, then completes once the other process lets go
         await pilot.press("enter")
         retried = time.monotonic()
+        await until(pilot, lambda: "waiting for it" in screen_text(app))  # the editor says it waits
+        await pilot.press("escape")  # too late to cancel: the editor says so and stays
+        await until(pilot, lambda: "can no longer be cancelled" in screen_text(app))
+        assert screen.title_editor is editor
         while holder.elapsed < hold_s:
             await pilot.pause(0.05)
         assert screen.title_editor is editor and editor.saving  # still waiting for the lock

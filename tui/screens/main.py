@@ -46,6 +46,7 @@ from tui.widgets.title_editor import TitleEditor
 HIGHLIGHT_DEBOUNCE_S = 0.15
 FILTER_DEBOUNCE_S = 0.15
 WATCH_INTERVAL_S = 0.5
+SLOW_WRITE_S = 0.6  # a write still waiting after this long is said to be waiting (the lock is held)
 
 
 def display_path(path: Path) -> str:
@@ -345,8 +346,19 @@ class MainScreen(IgnoreDetached, Screen[None]):
         def answered(ok: bool | None) -> None:
             if ok:
                 self._delete(info.id)
+                self._say_if_slow("delete", "Deleting: the database is busy (another program is writing to it); "
+                                            "waiting for it…")
 
         self.app.push_screen(DeleteScreen(info), answered)
+
+    def _say_if_slow(self, group: str, text: str, after: float = SLOW_WRITE_S) -> None:
+        """Tell the user a write is waiting (another process holds the lock) when this screen's worker
+        ``group`` is still running ``after`` seconds from now; a quick write says nothing."""
+        def check() -> None:
+            if any(w.group == group and w.node is self and not w.is_finished for w in self.app.workers):
+                self.notify(text, title="Waiting", markup=False, timeout=4)
+
+        self.set_timer(after, check)
 
     @work(thread=True, group="delete", exclusive=True, exit_on_error=False)
     def _delete(self, session_id: str) -> None:

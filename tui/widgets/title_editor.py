@@ -3,7 +3,9 @@
 It is mounted on demand (notes §3: a hidden ``Input`` would steal the focus and the letter keys),
 absolutely positioned by its host, and removed when done. Enter posts ``Submitted`` (the screen
 saves it in a worker and either removes the editor or shows the store's refusal under it); Escape
-or leaving the editor posts ``Cancelled``. It never writes anything itself.
+or leaving the editor posts ``Cancelled``. While a save is under way the line under the field says
+so (and, after a moment, that it waits for the database); Escape then cannot take the save back and
+says that instead of closing. It never writes anything itself.
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ class TitleEditor(Vertical):
             self.editor, self.session_id = editor, session_id
 
     HINT = "enter saves · empty removes the title · esc cancels"
+    WAITING = "saving… the database is busy (another program is writing to it); waiting for it"
+    CANNOT_CANCEL = "saving… it can no longer be cancelled: it is saved, or refused, once the database is free"
+    SLOW_SAVE_S = 0.6  # after this long, a save still under way says it is waiting for the lock
 
     def __init__(
         self, session_id: str, title: str | None, *, return_focus: Widget | None = None,
@@ -105,7 +110,7 @@ class TitleEditor(Vertical):
         self.saving = False
         self.error = message
         self.add_class("-error")
-        self.query_one("#title-hint", Static).update(Content(f"✖ {one_line(message, 300)}"))
+        self._hint(f"✖ {one_line(message, 300)}")
         self.input.focus()
 
     @on(Input.Changed, "#title-input")
@@ -114,7 +119,7 @@ class TitleEditor(Vertical):
         if self.error is not None:
             self.error = None
             self.remove_class("-error")
-            self.query_one("#title-hint", Static).update(Content(self.HINT))
+            self._hint(self.HINT)
 
     @on(Input.Submitted, "#title-input")
     def _submit(self, event: Input.Submitted) -> None:
@@ -122,7 +127,16 @@ class TitleEditor(Vertical):
         if self._done or self.saving:
             return
         self.saving = True
+        self._hint("saving…")
+        self.set_timer(self.SLOW_SAVE_S, self._still_saving)
         self.post_message(self.Submitted(self, self.session_id, event.value))
+
+    def _hint(self, text: str) -> None:
+        self.query_one("#title-hint", Static).update(Content(text))
+
+    def _still_saving(self) -> None:
+        if self.saving and not self._done and self.is_attached:
+            self._hint(self.WAITING)
 
     @on(Input.Blurred, "#title-input")
     def _blurred(self, event: Input.Blurred) -> None:
@@ -132,6 +146,11 @@ class TitleEditor(Vertical):
 
     def action_cancel(self) -> None:
         if self._done:
+            return
+        if self.saving:
+            # The title is in the store's write queue: it can no longer be taken back. Say so, and
+            # keep the editor until the save is done or refused (it then closes or shows why).
+            self._hint(self.CANNOT_CANCEL)
             return
         self._done = True
         self.post_message(self.Cancelled(self, self.session_id))
