@@ -13,20 +13,18 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
 from tui.data import Browser
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.modal import DismissOnTop
+from tui.screens.form import FormDialog
 from tui.screens.progress import JobOutcome, ProgressScreen, describe_error
 from tui.text import one_line, safe
 
@@ -68,7 +66,7 @@ class ExportDone:
     fmt: str
 
 
-class ExportScreen(DismissOnTop, ModalScreen["ExportDone | None"]):
+class ExportScreen(FormDialog["ExportDone | None"]):
     DEFAULT_CSS = """
     ExportScreen {
         align: center middle;
@@ -96,8 +94,6 @@ class ExportScreen(DismissOnTop, ModalScreen["ExportDone | None"]):
         #export-buttons Button { margin-left: 2; width: auto; }
     }
     """
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close", show=False)]
 
     def __init__(
         self,
@@ -135,8 +131,8 @@ class ExportScreen(DismissOnTop, ModalScreen["ExportDone | None"]):
             yield Static(Content("The file is private (0600), written whole or not at all; "
                                  "a large export can be cancelled."), id="export-note")
             with Horizontal(id="export-buttons"):
-                yield Button("Cancel", id="export-cancel")
-                yield Button("Export", id="export-confirm", variant="primary", disabled=True)
+                yield Button("Cancel", id="export-cancel", classes="form-cancel")
+                yield Button("Export", id="export-confirm", classes="form-confirm", variant="primary", disabled=True)
 
     def on_mount(self) -> None:
         dest = self.query_one("#export-dest", Input)
@@ -245,26 +241,7 @@ class ExportScreen(DismissOnTop, ModalScreen["ExportDone | None"]):
         return str(path)
 
     # exporting ----------------------------------------------------------------------------
-    @on(Input.Submitted, "#export-dest")
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_export()
-
-    @on(Button.Pressed, "#export-confirm")
-    def _confirm_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_export()
-
-    @on(Button.Pressed, "#export-cancel")
-    def _cancel_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_close()
-
-    def action_close(self) -> None:
-        if not self._busy:
-            self.dismiss(None)
-
-    def action_export(self) -> None:
+    def confirm(self) -> None:
         if self._busy or self._info is None or self._info.count == 0:
             return
         path = self._destination()

@@ -10,19 +10,17 @@ The screen dismisses with a ``PruneDone`` (or None when closed without pruning).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui.data import Browser, PrunePreview, parse_age
-from tui.screens.modal import DismissOnTop
+from tui.screens.form import FormDialog
 from tui.screens.progress import JobOutcome, ProgressScreen, describe_error
 from tui.text import absolute_time, one_line, relative_time, safe
 from tui.widgets.select import GuardedSelect
@@ -56,7 +54,7 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-class PruneScreen(DismissOnTop, ModalScreen["PruneDone | None"]):
+class PruneScreen(FormDialog["PruneDone | None"]):
     DEFAULT_CSS = """
     PruneScreen {
         align: center middle;
@@ -93,8 +91,6 @@ class PruneScreen(DismissOnTop, ModalScreen["PruneDone | None"]):
     }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close", show=False)]
-
     def __init__(self, browser: Browser, source: str | None = None, age: str = DEFAULT_AGE) -> None:
         super().__init__()
         self.browser = browser
@@ -125,8 +121,8 @@ class PruneScreen(DismissOnTop, ModalScreen["PruneDone | None"]):
             yield Static(Content("All or nothing, in one transaction: it cannot be interrupted once started, "
                                  "and a failure deletes nothing."), id="prune-note")
             with Horizontal(id="prune-buttons"):
-                yield Button("Cancel", id="prune-cancel")
-                yield Button("Prune", id="prune-confirm", variant="error", disabled=True)
+                yield Button("Cancel", id="prune-cancel", classes="form-cancel")
+                yield Button("Prune", id="prune-confirm", classes="form-confirm", variant="error", disabled=True)
 
     def on_mount(self) -> None:
         self.query_one("#prune-age", Input).focus()
@@ -278,26 +274,7 @@ class PruneScreen(DismissOnTop, ModalScreen["PruneDone | None"]):
             self.notify(f"Could not list the sources: {describe_error(error)}", severity="warning", markup=False)
 
     # pruning ------------------------------------------------------------------------------
-    @on(Input.Submitted, "#prune-age")
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_prune()
-
-    @on(Button.Pressed, "#prune-confirm")
-    def _confirm_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_prune()
-
-    @on(Button.Pressed, "#prune-cancel")
-    def _cancel_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_close()
-
-    def action_close(self) -> None:
-        if not self._busy:
-            self.dismiss(None)
-
-    def action_prune(self) -> None:
+    def confirm(self) -> None:
         preview = self._current_preview()
         if self._busy or preview is None or preview.sessions == 0:
             return
