@@ -19,6 +19,7 @@ scenarios with fewer kills and smaller data.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import shutil
@@ -29,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ if str(ROOT) not in sys.path:
 from store import SessionDB  # noqa: E402
 from store.demo import DEFAULT_NOW, generate  # noqa: E402
 from store.doctor import fts_check  # noqa: E402
+from tests.store_helpers import child_env  # noqa: E402
 
 PRUNE_DAYS = 30.0
 
@@ -121,14 +123,6 @@ def integrity_problems(path: Path) -> list[str]:
 # ── child processes ──────────────────────────────────────────────────────────────────────────
 
 
-def child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
 def start(script: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", script, *args], env=child_env(),
@@ -158,6 +152,35 @@ class Watchdog:
 
     def cancel(self) -> None:
         self._timer.cancel()
+
+
+@contextlib.contextmanager
+def watched(script: str, *args: str) -> Iterator[subprocess.Popen[str]]:
+    """A child running ``script``, under a watchdog, sure to be dead (and reaped) afterwards."""
+    proc = start(script, *args)
+    dog = Watchdog(proc)
+    try:
+        yield proc
+    finally:
+        dog.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def fresh_copy(src: Path, path: Path) -> Path:
+    """``path`` as a copy of ``src``, with no -wal/-shm of an earlier round beside it."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(src, path)
+    return path
+
+
+def count_kill(path: Path, tally: Tally) -> None:
+    """One more kill in the tally, and whatever integrity problems it left."""
+    tally.kills += 1
+    for p in integrity_problems(path):
+        tally.note("integrity_failures", p)
 
 
 def read_line(proc: subprocess.Popen[str]) -> str:
@@ -209,19 +232,15 @@ def prune_once(src: Path, work: Path, rng: random.Random, tally: Tally, *, hold_
     """One prune killed at a seeded random point, or (``hold_at`` N > 0) while it waits inside its
     transaction after the N-th progress report (a kill that certainly lands before COMMIT)."""
     path = work / "prune.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(src, path)
+    fresh_copy(src, path)
     cutoff = DEFAULT_NOW - PRUNE_DAYS * 86400.0
     before, counts = _snapshot(path)
     doomed = {sid for sid, (_p, ended, la) in before.items() if ended is not None and la < cutoff}
     chunks = max(1, -(-len(doomed) // 500))
     after_lines = rng.randrange(0, chunks + 1)  # progress lines to see before the kill
     extra_ms = rng.uniform(0.0, 30.0)
-    proc = start(_PRUNER, str(path), str(PRUNE_DAYS), str(DEFAULT_NOW), str(hold_at))
-    dog = Watchdog(proc)
     finished = False
-    try:
+    with watched(_PRUNER, str(path), str(PRUNE_DAYS), str(DEFAULT_NOW), str(hold_at)) as proc:
         assert read_line(proc) == "ready"
         if hold_at:
             while read_line(proc) != "holding":
@@ -234,14 +253,7 @@ def prune_once(src: Path, work: Path, rng: random.Random, tally: Tally, *, hold_
             time.sleep(extra_ms / 1000.0)
         out, _err = sigkill(proc)
         finished = finished or "done" in out
-    finally:
-        dog.cancel()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    tally.kills += 1
-    for p in integrity_problems(path):
-        tally.note("integrity_failures", p)
+    count_kill(path, tally)
     applied = not doomed or not (doomed & set(_snapshot(path)[0]))
     tally.landed_at("committed" if applied else "rolled back")
     _check_prune(path, before, counts, doomed, tally, must_be_done=finished)
@@ -358,15 +370,11 @@ def import_once(
     """One import killed at a seeded random point once some sessions are in, or (``hold_at`` N > 0)
     while it waits inside a batch's transaction between the N-th session's row and its messages."""
     path = work / "import.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(base, path)
+    fresh_copy(base, path)
     before = _export_map(path)
     target = rng.randrange(1, max(2, len(source) * 9 // 10))  # imported sessions to see before the kill
     extra_ms = rng.uniform(0.0, 20.0)
-    proc = start(_IMPORTER, str(path), str(jsonl), str(per_batch), str(hold_at))
-    dog = Watchdog(proc)
-    try:
+    with watched(_IMPORTER, str(path), str(jsonl), str(per_batch), str(hold_at)) as proc:
         assert read_line(proc) == "ready"
         if hold_at:
             assert read_line(proc) == "holding"
@@ -381,14 +389,7 @@ def import_once(
             conn.close()
         time.sleep(extra_ms / 1000.0)
         sigkill(proc)
-    finally:
-        dog.cancel()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    tally.kills += 1
-    for p in integrity_problems(path):
-        tally.note("integrity_failures", p)
+    count_kill(path, tally)
     present = len({r[0] for r in rows(path, "SELECT id FROM sessions")} & source.keys())
     tally.landed_at("finished" if present == len(source) else "mid-import" if present else "before any commit")
     _check_import(path, source, before, tally, complete=False)
@@ -501,15 +502,11 @@ def rename_once(src: Path, n: int, work: Path, rng: random.Random, tally: Tally,
     """Renames in a loop killed after a seeded random number of them, or (``hold_at`` N > 0) while
     the N-th waits inside its transaction, its UPDATE done."""
     path = work / "rename.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(src, path)
+    fresh_copy(src, path)
     acks_wanted = rng.randrange(5, 400)
     extra_ms = rng.uniform(0.0, 3.0)
-    proc = start(_RENAMER, str(path), str(n), str(ROOT), str(hold_at))
-    dog = Watchdog(proc)
     acked: list[tuple[int, str]] = []
-    try:
+    with watched(_RENAMER, str(path), str(n), str(ROOT), str(hold_at)) as proc:
         assert read_line(proc) == "ready"
         while hold_at or len(acked) < acks_wanted:
             line = read_line(proc)
@@ -523,11 +520,6 @@ def rename_once(src: Path, n: int, work: Path, rng: random.Random, tally: Tally,
             parts = line.split()
             if len(parts) == 2 and parts[0].isdigit():
                 acked.append((int(parts[0]), parts[1]))
-    finally:
-        dog.cancel()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     tally.kills += 1
     tally.landed_at(f"after {len(acked)} acknowledged renames" if len(acked) < 10 else "after 10+ renames")
     for p in integrity_problems(path):
