@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from store import PageCursor, SessionDB
+from store.connections import MMAP_SIZE
 from store.messages import INSERT_MESSAGE_SQL
 
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parent / ".cache"
@@ -216,7 +217,7 @@ def _floor_connection(path: Path, session_ids: list[str]) -> sqlite3.Connection:
         "synchronous = NORMAL",
         "foreign_keys = ON",
         "temp_store = MEMORY",
-        "mmap_size = 268435456",
+        f"mmap_size = {MMAP_SIZE}",
         "cache_size = -16000",
     ):
         conn.execute(f"PRAGMA {pragma}")
