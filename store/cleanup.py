@@ -2,7 +2,9 @@
 
 Children of a deleted session (``parent_session_id``) are kept and detached (parent set to NULL)
 in the same transaction, so the foreign key never fails and never rolls the delete back.
-Prune judges age by last activity and never touches a session that has not ended.
+Prune judges age by last activity and never touches a session that has not ended. It runs as one
+transaction (all or nothing), or in steps (``prune_step``): short transactions of whole sessions, so
+another process (the agent) never waits long for the write lock.
 """
 
 from __future__ import annotations
@@ -14,6 +16,14 @@ from typing import Any
 
 from .listing import COMPUTED_LAST_ACTIVE_SQL
 from .sqlutil import chunks, placeholders
+
+# A stepped prune: each step a transaction of whole sessions sized to take about this long, then a
+# pause longer than SQLite's longest busy-handler sleep (100 ms), so a process polling for the lock
+# (the agent) gets it between two steps.
+PRUNE_STEP_TARGET_S = 0.15
+PRUNE_STEP_PAUSE_S = 0.11
+PRUNE_STEP_FIRST = 10  # sessions in the first step, before the rate is known
+PRUNE_STEP_MAX = 2000
 
 
 def clear_messages(conn: sqlite3.Connection, session_id: str) -> None:
@@ -58,10 +68,26 @@ def _prune_where(
 
 
 def prune_candidates(
-    conn: sqlite3.Connection, cutoff: float, source: str | None, has_last_active: bool
+    conn: sqlite3.Connection, cutoff: float, source: str | None, has_last_active: bool,
+    limit: int | None = None,
 ) -> list[str]:
+    """The sessions a prune deletes; with ``limit``, at most that many, the longest idle first."""
     where, params = _prune_where(cutoff, source, has_last_active)
-    return [r[0] for r in conn.execute(f"SELECT s.id FROM sessions AS s WHERE {where}", params)]
+    if limit is None:
+        return [r[0] for r in conn.execute(f"SELECT s.id FROM sessions AS s WHERE {where}", params)]
+    la = "s.last_active" if has_last_active else COMPUTED_LAST_ACTIVE_SQL
+    rows = conn.execute(
+        f"SELECT s.id FROM sessions AS s WHERE {where} ORDER BY {la}, s.id LIMIT ?", [*params, int(limit)]
+    )
+    return [r[0] for r in rows]
+
+
+def prune_step(
+    conn: sqlite3.Connection, cutoff: float, source: str | None, has_last_active: bool, limit: int
+) -> int:
+    """One step of a stepped prune, in its own transaction: up to ``limit`` sessions, chosen again
+    inside the transaction (a session the agent wrote to since the preview is no longer idle)."""
+    return delete_sessions(conn, prune_candidates(conn, cutoff, source, has_last_active, limit))
 
 
 def prune_preview(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -739,19 +740,45 @@ class SessionDB:
         *,
         progress: Callable[[int, int], None] | None = None,
         now: float | None = None,
+        stepped: bool = False,
+        should_cancel: Callable[[], bool] | None = None,
     ) -> int:
         """Delete ended sessions whose last activity is older than N days. Returns the count.
 
-        All or nothing, in one transaction; active (not ended) sessions are never pruned.
-        ``now`` (epoch seconds) is the clock the age is measured from (default: the real time).
+        Active (not ended) sessions are never pruned. ``now`` (epoch seconds) is the clock the age is
+        measured from (default: the real time).
+
+        By default all or nothing, in one transaction, which holds the write lock for as long as the
+        deletes take (seconds for thousands of sessions). ``stepped=True`` deletes in short
+        transactions of whole sessions, the longest idle first, sized to take about
+        ``cleanup.PRUNE_STEP_TARGET_S`` each, with a pause between them so that another process waiting for
+        the lock (the agent) gets it. A crash or ``should_cancel()`` (asked between steps) stops it
+        with the steps done so far kept; running it again finishes it.
         """
         cutoff = cleanup.cutoff_for(older_than_days, now)
         has_la = self._state.has_last_active
+        if not stepped:
+            def _do(c: sqlite3.Connection) -> int:
+                ids = cleanup.prune_candidates(c, cutoff, source, has_la)
+                return cleanup.delete_sessions(c, ids, progress)
+            return self._execute_write(_do)
 
-        def _do(c: sqlite3.Connection) -> int:
-            ids = cleanup.prune_candidates(c, cutoff, source, has_la)
-            return cleanup.delete_sessions(c, ids, progress)
-        return self._execute_write(_do)
+        total = self.prune_preview(older_than_days, source, now=now)["sessions"]
+        deleted, size = 0, cleanup.PRUNE_STEP_FIRST
+        while should_cancel is None or not should_cancel():
+            started = time.monotonic()
+            n = self._execute_write(lambda c, k=size: cleanup.prune_step(c, cutoff, source, has_la, k))
+            took = time.monotonic() - started
+            deleted += n
+            if progress is not None:
+                progress(min(deleted, max(total, deleted)), max(total, deleted))
+            if n < size:
+                break
+            # Aim each step at the target time: sessions differ a lot in size (1 to 5,000 messages).
+            rate = n / max(took, 1e-3)
+            size = max(1, min(cleanup.PRUNE_STEP_MAX, int(rate * cleanup.PRUNE_STEP_TARGET_S)))
+            time.sleep(cleanup.PRUNE_STEP_PAUSE_S)
+        return deleted
 
     def prune_preview(
         self, older_than_days: float = 90, source: str | None = None, *, now: float | None = None

@@ -216,7 +216,7 @@ async def test_prune_enter_confirms_and_escape_closes(browser: Browser) -> None:
         assert len(app.base.history) == 1
 
 
-async def test_prune_error_is_shown_and_nothing_deleted(browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_prune_error_is_shown_and_the_count_is_fresh(browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
     def locked(*args: Any, **kwargs: Any) -> int:
         raise DatabaseLockedError(5.0, 5.0)
 
@@ -230,35 +230,33 @@ async def test_prune_error_is_shown_and_nothing_deleted(browser: Browser, monkey
         assert isinstance(app.screen, PruneScreen)
         error = app.screen.query_one("#prune-error", Static)
         assert error.has_class("-shown")
-        assert "Nothing was deleted" in screen_text(app) and "locked" in screen_text(app)
-        assert any("Nothing was deleted" in n for n in notes(app))
+        assert "The prune stopped" in screen_text(app) and "locked" in screen_text(app)
+        assert any("The prune stopped" in n for n in notes(app))
         assert len(ids(browser)) == len(ROWS) and not app.base.history
         assert not confirm_button(app).disabled  # counted again; the user may retry
 
 
-async def test_prune_progress_is_not_interruptible(browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
-    gate = threading.Event()
-    real = browser.prune
-
-    def slow(days: float, source: str | None = None, progress: Any = None) -> int:
-        gate.wait(5)
-        return real(days, source, progress)
-
-    monkeypatch.setattr(browser, "prune", slow)
+async def test_prune_can_be_cancelled_between_steps(browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The prune deletes in steps (one session each here, with a long pause between them): escape
+    stops it after the current step; what was deleted stays deleted, the rest is kept, and it says so."""
+    monkeypatch.setattr(store.cleanup, "PRUNE_STEP_FIRST", 1)
+    monkeypatch.setattr(store.cleanup, "PRUNE_STEP_MAX", 1)
+    monkeypatch.setattr(store.cleanup, "PRUNE_STEP_PAUSE_S", 1.0)
     app = Harness(browser)
     async with app.run_test(size=(100, 36), notifications=True) as pilot:
         await open_prune_modal(pilot)
         await set_age(pilot, "30d")
+        assert "can be cancelled" in screen_text(app)
         await pilot.click("#prune-confirm")
         await until(pilot, lambda: isinstance(app.screen, ProgressScreen))
-        assert "cannot be interrupted" in screen_text(app)
-        assert not app.screen.query("#progress-cancel")
-        await pilot.press("escape")
-        assert isinstance(app.screen, ProgressScreen)
-        gate.set()
-        await settle(pilot, rounds=2)
-        assert app.screen is app.base
-        assert ids(browser) == {"old-active", "recent", "fresh"}
+        progress = app.screen
+        await until(pilot, lambda: "1 of 2" in screen_text(app))  # the first step is done
+        await pilot.press("escape")  # during the pause after the first step
+        await until(pilot, lambda: app.screen is app.base, timeout=10)
+        assert progress is not app.screen
+        assert ids(browser) == {"old-active", "old-2", "recent", "fresh"}  # the longest idle went first
+        await until(pilot, lambda: any("Prune cancelled: 1 session deleted before it stopped" in n for n in notes(app)))
+        assert len(app.base.history) == 1  # the list is told to refresh
 
 
 async def test_read_only_store_refuses_prune(tmp_path: Path) -> None:

@@ -63,6 +63,12 @@ def open_prune(screen: Screen[object], source: str | None = None) -> None:
             return
         if result.deleted:
             screen.post_message(HistoryChanged(None, deleted=True))
+        if result.stopped:
+            screen.notify(
+                f"Prune cancelled: {plural(result.deleted, 'session')} deleted before it stopped, each whole; "
+                "the rest were kept.", title="Prune", markup=False,
+            )
+        elif result.deleted:
             screen.notify(
                 f"Pruned {plural(result.deleted, 'session')} idle for more than "
                 f"{describe_age(result.preview.older_than_days)}.",

@@ -594,10 +594,13 @@ class Browser:
     def prune(
         self, older_than_days: float, source: str | None = None,
         progress: Callable[[int, int], None] | None = None,
+        should_cancel: Callable[[], bool] | None = None,
     ) -> int:
-        """Delete ended sessions idle for longer than the age, all or nothing; return the count."""
+        """Delete ended sessions idle for longer than the age; return the count. In short steps of
+        whole sessions (the agent never waits long for the lock); a cancel stops between steps."""
         self._ensure_writable()
-        return self.db.prune_sessions(older_than_days, source, progress=progress, now=self.now_dt().timestamp())
+        return self.db.prune_sessions(older_than_days, source, progress=progress, now=self.now_dt().timestamp(),
+                                      stepped=True, should_cancel=should_cancel)
 
     def export(
         self,

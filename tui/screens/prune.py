@@ -3,8 +3,9 @@
 The preview (sessions, messages, oldest/newest last activity, active sessions spared) is read in
 a debounced thread worker as the age or the source changes; the Prune button is enabled only when
 the preview on screen matches the inputs and would delete something. Pruning runs in a
-``ProgressScreen``: one transaction, all or nothing, so it is not interruptible once started.
-The screen dismisses with a ``PruneDone`` (or None when closed without pruning).
+``ProgressScreen``, in short steps of whole sessions (so the agent never waits long for the write
+lock); cancelling stops it between two steps and keeps what was deleted. The screen dismisses with a
+``PruneDone`` (or None when closed without pruning).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ SOURCES_GROUP = "prune-sources"
 class PruneDone:
     deleted: int
     preview: PrunePreview
+    stopped: bool = False  # cancelled between two steps: ``deleted`` is what went before
 
 
 def describe_age(days: float) -> str:
@@ -118,8 +120,9 @@ class PruneScreen(FormDialog["PruneDone | None"]):
             yield Static("", id="prune-age-error", markup=False)
             yield Static(Content.styled("Counting…", "$text-muted"), id="prune-preview")
             yield Static("", id="prune-error", markup=False)
-            yield Static(Content("All or nothing, in one transaction: it cannot be interrupted once started, "
-                                 "and a failure deletes nothing."), id="prune-note")
+            yield Static(Content("Deletes in short steps, each session whole, so the agent is never kept waiting "
+                                 "for the database. It can be cancelled: what was deleted stays deleted."),
+                         id="prune-note")
             with Horizontal(id="prune-buttons"):
                 yield Button("Cancel", id="prune-cancel", classes="form-cancel")
                 yield Button("Prune", id="prune-confirm", classes="form-confirm", variant="error", disabled=True)
@@ -283,13 +286,14 @@ class PruneScreen(FormDialog["PruneDone | None"]):
         self.query_one("#prune-error").remove_class("-shown")
         browser, days, source = self.browser, preview.older_than_days, preview.source
 
-        def job(report: Any, is_cancelled: Any) -> int:
-            return browser.prune(days, source, progress=report)
+        def job(report: Any, is_cancelled: Any) -> tuple[int, bool]:
+            deleted = browser.prune(days, source, progress=report, should_cancel=is_cancelled)
+            return deleted, bool(is_cancelled())
 
         self.app.push_screen(
             ProgressScreen(
-                f"Pruning {plural(preview.sessions, 'session')}", job, cancellable=False, unit="sessions",
-                note="This cannot be interrupted: all or nothing, in one transaction.",
+                f"Pruning {plural(preview.sessions, 'session')}", job, unit="sessions",
+                note="In short steps; cancel stops after the current one and keeps what was deleted.",
             ),
             lambda outcome: self._pruned(outcome, preview),
         )
@@ -297,10 +301,12 @@ class PruneScreen(FormDialog["PruneDone | None"]):
     def _pruned(self, outcome: JobOutcome | None, preview: PrunePreview) -> None:
         self._busy = False
         if outcome is not None and outcome.ok:
-            self.dismiss(PruneDone(int(outcome.result or 0), preview))
+            deleted, stopped = outcome.result
+            self.dismiss(PruneDone(int(deleted), preview, stopped=bool(stopped)))
             return
         reason = describe_error(outcome.error) if outcome and outcome.error else "stopped"
-        message = f"Nothing was deleted: {reason}"
+        message = (f"The prune stopped: {reason}. Sessions deleted before that stay deleted (each whole); "
+                   "the count below is fresh.")
         error = self.query_one("#prune-error", Static)
         error.update(Content(safe(message)))
         error.add_class("-shown")
