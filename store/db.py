@@ -51,6 +51,10 @@ T = TypeVar("T")
 
 WRITER_BUSY_TIMEOUT_MS = 100  # the writer's own retry loop (with jitter) owns the lock budget
 TRIGRAM_CHUNK = 500  # rows per maintenance transaction at most; each also stops after ~50 ms of work
+# New rows (the agent's) wait above the trigram window until there are this many: search scans them
+# with LIKE meanwhile (a few ms), and a store opened on a database that needs no migration writes
+# nothing for the agent's every few messages.
+TRIGRAM_BACKLOG_ROWS = 2000
 
 
 class SessionDB:
@@ -228,7 +232,8 @@ class SessionDB:
             linger_ms=batch_wait_ms if batch_wait_ms is not None else self.DEFAULT_BATCH_WAIT_MS,
             lock_timeout_s=lock_timeout if lock_timeout is not None else self.DEFAULT_LOCK_TIMEOUT_S,
             idle_task=self._trigram_step,
-            idle_probe=schema.trigram_pending if schema.trigram_supported(conn) else None,
+            idle_probe=(lambda c: schema.trigram_pending(c, TRIGRAM_BACKLOG_ROWS))
+            if schema.trigram_supported(conn) else None,
         )
         if [t for t in todo if t != "journal_mode=wal"]:
             try:

@@ -580,8 +580,9 @@ _TRGM_FILL_SQL = (
 )
 
 
-def trigram_pending(conn: sqlite3.Connection) -> bool:
-    """Cheap check (two indexed reads, no transaction): is any message outside the window?"""
+def trigram_pending(conn: sqlite3.Connection, min_new: int = 1) -> bool:
+    """Cheap check (two indexed reads, no transaction): are old rows below the window still to
+    index (a migration's backfill), or at least ``min_new`` new rows above it?"""
     try:
         low, high = _meta(conn, "trgm_low"), _meta(conn, "trgm_high")
     except sqlite3.OperationalError:
@@ -589,7 +590,7 @@ def trigram_pending(conn: sqlite3.Connection) -> bool:
     if low is None or high is None:
         return False
     smallest, top = conn.execute("SELECT min(id), max(id) FROM messages").fetchone()
-    return top is not None and (high <= top or low > max(1, smallest))
+    return top is not None and (top - high + 1 >= max(1, min_new) or low > max(1, smallest))
 
 
 def _split(script: str) -> list[str]:

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CHECKPOINT_EVERY_COMMITS = 200
+LINGER_GAP_S = 0.001  # with a linger: stop collecting when no operation arrived for this long
 _IDLE_POLL_S = 0.05
 _PROBE_EVERY_S = 1.0
 
@@ -98,7 +99,9 @@ class Writer:
         self.lock_timeout_s = lock_timeout_s
         self._idle_task = idle_task
         self._idle_probe = idle_probe  # cheap read (no transaction): is there maintenance to do?
-        self._idle_pending = idle_task is not None
+        # With a probe, maintenance waits for the probe to find work (a store opened on a database that
+        # needs nothing writes nothing); without one, the task itself says when it is done.
+        self._idle_pending = idle_task is not None and idle_probe is None
         self.stats = WriterStats()
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._state_lock = threading.Lock()
@@ -180,24 +183,7 @@ class Writer:
                 if first is _WAKE:
                     continue
                 batch = [first]
-                deadline = time.monotonic() + self.linger_s
-                while len(batch) < self.batch_size:
-                    try:
-                        nxt = self._q.get_nowait()
-                    except queue.Empty:
-                        remaining = deadline - time.monotonic()
-                        if remaining <= 0:
-                            break
-                        try:
-                            nxt = self._q.get(timeout=remaining)
-                        except queue.Empty:
-                            break
-                    if nxt is _STOP:
-                        stopping = True
-                        break
-                    if nxt is _WAKE:
-                        continue
-                    batch.append(nxt)
+                stopping = self._collect(batch)
                 with self._conn_lock:
                     self._run_batch(batch)
                     self._after_commit()
@@ -217,6 +203,35 @@ class Writer:
             log.exception("session store writer stopped")
             self._fail_queued(exc)
             raise
+
+    def _collect(self, batch: list[Any]) -> bool:
+        """Add to ``batch`` what is queued now (up to ``batch_size``); True if close() was asked.
+
+        With a linger (``batch_wait_ms``), and only when other writers are evidently active (more
+        than one operation was queued), keep collecting while operations keep arriving, each within
+        ``LINGER_GAP_S`` of the last, for at most the linger. A lone writer never waits on a timer,
+        whatever the linger (the reference design's 100 ms made it 10 appends/s).
+        """
+        deadline: float | None = None
+        while len(batch) < self.batch_size:
+            try:
+                nxt = self._q.get_nowait()
+            except queue.Empty:
+                if self.linger_s <= 0 or len(batch) < 2:
+                    return False
+                now = time.monotonic()
+                deadline = deadline if deadline is not None else now + self.linger_s
+                if now >= deadline:
+                    return False
+                try:
+                    nxt = self._q.get(timeout=min(deadline - now, LINGER_GAP_S))
+                except queue.Empty:
+                    return False
+            if nxt is _STOP:
+                return True
+            if nxt is not _WAKE:
+                batch.append(nxt)
+        return False
 
     def _fail_queued(self, exc: BaseException) -> None:
         while True:
@@ -364,5 +379,6 @@ class Writer:
     def run_idle_until_done(self, max_seconds: float = 600.0) -> None:
         """Finish pending maintenance now (tests, demo builds). Other writes interleave."""
         deadline = time.monotonic() + max_seconds
+        self._idle_pending = self._idle_task is not None  # asked for: every row, whatever the backlog
         while self._idle_pending and time.monotonic() < deadline and not self._closed:
             self._run_idle_task()

@@ -264,6 +264,57 @@ def test_opening_a_current_database_commits_nothing(tmp_path: Path) -> None:
         observer.close()
 
 
+def _agent_appends(path: Path, n: int) -> None:
+    """The agent writes ``n`` messages while no store of ours is open (its own connection)."""
+    conn = raw_connect(path)
+    try:
+        for i in range(n):
+            conn.execute(
+                "INSERT INTO messages (session_id, role, content, timestamp) VALUES ('s1', 'user', ?, ?)",
+                (f"agent line {i} wombat", time.time()),
+            )
+    finally:
+        conn.close()
+
+
+# Regression (audit): the writer's idle trigram maintenance ran once at open, so a store opened on a
+# database that needed no migration wrote to it within a second whenever the agent had appended rows.
+def test_opening_after_the_agent_wrote_a_few_messages_commits_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    _current_db(path)
+    _agent_appends(path, 5)
+    observer = raw_connect(path)
+    try:
+        dv = observer.execute("PRAGMA data_version").fetchone()[0]
+        with SessionDB(path) as d:
+            assert d.migrated == []
+            assert len(d.search_messages("wombat")) == 5  # found above the trigram window (LIKE)
+            assert len(d.search_messages("omba")) == 5
+            time.sleep(1.6)  # past the writer's 1 s maintenance probe
+        assert observer.execute("PRAGMA data_version").fetchone()[0] == dv
+    finally:
+        observer.close()
+
+
+def test_maintenance_catches_up_once_the_agent_wrote_many_messages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import store.db
+
+    monkeypatch.setattr(store.db, "TRIGRAM_BACKLOG_ROWS", 20)
+    path = tmp_path / "state.db"
+    _current_db(path)
+    _agent_appends(path, 25)
+    with SessionDB(path) as d:
+        top = scalar(path, "SELECT max(id) FROM messages")
+        deadline = time.monotonic() + 10
+        while scalar(path, "SELECT value FROM store_meta WHERE key = 'trgm_high'") <= top:
+            assert time.monotonic() < deadline, "the maintenance never caught up"
+            time.sleep(0.05)
+        assert len(d.search_messages("omba")) == 20  # the page size; every one indexed now
+    fts_integrity_ok(path, "messages_trgm")
+
+
 def test_opening_a_current_database_needs_no_write_lock(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     _current_db(path)

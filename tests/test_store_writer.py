@@ -111,6 +111,32 @@ def test_lone_writer_does_not_wait_for_a_timer(db: SessionDB) -> None:
     assert db.message_count("s") == 50
 
 
+# Regression (audit): only the default linger was 0; passing the reference's own batch_wait_ms=100 put
+# the timer back on a lone writer (10 appends/s).
+def test_lone_writer_does_not_wait_even_with_the_reference_linger(db_path: Path) -> None:
+    with SessionDB(db_path, batch_wait_ms=100) as d:
+        d.create_session("s", "cli")
+        start = time.perf_counter()
+        for i in range(50):
+            d.append_message("s", "user", f"m{i}")
+        elapsed = time.perf_counter() - start
+        # with the timer: 50 x 100 ms = 5 s at the least
+        assert elapsed < 2.0, f"50 sequential appends took {elapsed:.2f} s"
+
+
+def test_a_linger_still_groups_concurrent_writers(db_path: Path) -> None:
+    with SessionDB(db_path, batch_wait_ms=100) as d:
+        d.create_session("s", "cli")
+
+        def work(i: int) -> None:
+            for k in range(20):
+                d.append_message("s", "user", f"t{i} m{k}")
+
+        assert run_threads(8, work) == []
+        st = d.get_stats()
+        assert st["batch_count"] < st["total_writes"] and d.message_count("s") == 160
+
+
 def test_concurrent_writers_share_commits(db: SessionDB, db_path: Path) -> None:
     def work(i: int) -> None:
         for k in range(30):
