@@ -10,10 +10,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from store import SessionDB
+from store import DatabaseLockedError, SessionDB
+from tui.cli import main as cli_main
+from tui.data import Browser
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = 86400.0
@@ -319,6 +322,29 @@ def test_prune_bad_age_is_usage_error(db_path: Path) -> None:
     assert "not an age" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize(("stop", "code", "said"), [
+    (DatabaseLockedError(3.0, 3.0), 2, "3 sessions had been deleted before that (each whole); run it again"),
+    (KeyboardInterrupt(), 130, "interrupted: 3 sessions deleted before it stopped"),
+])
+def test_prune_stopped_after_some_steps_says_what_was_deleted(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    stop: BaseException, code: int, said: str,
+) -> None:
+    """The CLI prunes in steps: a failure or ^C after some of them says how many went, in one line."""
+    age_sessions(db_path, ["alpha-1111", "beta-3333"], days=40)
+
+    def stopped(self: Browser, days: float, source: str | None = None, progress: Any = None,
+                should_cancel: Any = None) -> int:
+        progress(3, 10)
+        raise stop
+
+    monkeypatch.setattr(Browser, "prune", stopped)
+    rc = cli_main(["--db", str(db_path), "prune", "--older-than", "30", "--yes"])
+    err = capsys.readouterr().err
+    assert rc == code
+    assert err.count("\n") == 1 and err.startswith("hermes-browse: ") and said in err, err
+
+
 # ── stats ────────────────────────────────────────────────────────────────────────────────────
 
 
@@ -354,6 +380,26 @@ def test_stats_on_demo_database(tmp_path: Path) -> None:
     proc = hb("--db", str(path), "stats", "--days", "365", "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["database"]["sessions"] == 40
+
+
+def test_stats_of_an_empty_history_is_nothing_found(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    SessionDB(path).close()
+    for extra in ([], ["--json"]):
+        proc = hb("--db", str(path), "stats", *extra)
+        assert proc.returncode == 1
+        assert one_error_line(proc) == "hermes-browse: no sessions in the database"
+        assert "sessions" in proc.stdout  # the figures are printed all the same
+
+
+@pytest.mark.parametrize("args", [
+    ["prune"], ["search"], ["export", "--format", "csv"], ["bogus"], ["--nope"], ["stats", "--days", "many"],
+])
+def test_usage_errors_are_one_line_exit_2(args: list[str]) -> None:
+    proc = hb(*args)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("hermes-browse"), proc.stderr
+    assert "--help" in proc.stderr and "usage:" not in proc.stderr and "Traceback" not in proc.stderr
 
 
 # ── the app's options are unchanged ──────────────────────────────────────────────────────────

@@ -20,12 +20,21 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from store import DatabaseMissingError, StoreError, default_db_path
 from store.connections import check_sqlite_file
 from tui import __version__
 
 EXIT_USAGE = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors in one line on stderr (argparse prints the whole usage block first), exit 2.
+    Subcommand parsers are made of this class too (``add_subparsers`` uses the parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def add_global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool = False) -> None:
@@ -42,7 +51,7 @@ def add_global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool =
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="hermes-browse",
         description="Explore a Hermes agent's session history: sessions, messages, tool calls, search.",
         epilog="Keys: / search · enter open · tab switch pane · s source · t filter · ctrl+p commands · q quit. "

@@ -1,7 +1,8 @@
 """The scriptable subcommands of ``hermes-browse``: ``search``, ``export``, ``prune``, ``stats``.
 
 Everything goes through ``tui.data.Browser`` (no SQL here, no Textual imports: these start fast).
-Exit codes: 0 ok, 1 nothing found (no hits, unknown session, nothing to prune), 2 usage or
+Exit codes: 0 ok, 1 nothing found (no hits, unknown session, nothing to prune, an empty
+history for stats), 2 usage or
 database error, with one line on stderr and never a traceback. Text written by a model or a user
 passes through ``tui.text.safe``/``one_line`` before it reaches a terminal; JSON output is escaped
 (C1 controls and bidi overrides too, which ``ensure_ascii=False`` would let through).
@@ -397,11 +398,30 @@ def cmd_prune(args: argparse.Namespace, path: Path) -> int:
             if not _confirm(f"delete {p.sessions} sessions and {p.messages} messages?"):
                 _err("nothing was deleted")
                 return EXIT_NOTHING
-        deleted = browser.prune(args.older_than, args.source)
+        done = [0]  # sessions deleted by the steps committed so far
+
+        def progress(deleted: int, total: int) -> None:
+            done[0] = deleted
+
+        try:
+            deleted = browser.prune(args.older_than, args.source, progress=progress)
+        except KeyboardInterrupt:
+            _err(f"interrupted: {_sessions(done[0])} deleted before it stopped (at least; each whole); "
+                 "run it again to finish")
+            return EXIT_INTERRUPTED
+        except (StoreError, sqlite3.Error) as exc:
+            if not done[0]:
+                raise
+            raise CommandError(f"{_error_line(exc)}; {_sessions(done[0])} had been deleted before that "
+                               "(each whole); run it again to finish") from exc
     finally:
         browser.close()
-    print(f"deleted {deleted} session{'s' if deleted != 1 else ''}")
+    print(f"deleted {_sessions(deleted)}")
     return EXIT_OK
+
+
+def _sessions(n: int) -> str:
+    return f"{n} session{'s' if n != 1 else ''}"
 
 
 # ── stats ────────────────────────────────────────────────────────────────────────────────────
@@ -432,9 +452,13 @@ def cmd_stats(args: argparse.Namespace, path: Path) -> int:
         data = _stats_payload(browser, args.days)
     finally:
         browser.close()
+    # An empty history is "nothing found" (exit 1, one line on stderr), its figures printed all the same.
+    code = EXIT_OK if data["database"]["sessions"] else EXIT_NOTHING
     if args.json:
         print(_dump_json(data))
-        return EXIT_OK
+        if code:
+            _err("no sessions in the database")
+        return code
     _human_stdout()
     db, t = data["database"], data["totals"]
     ro = f"yes ({one_line(db['read_only_reason'])})" if db["read_only"] else "no"
@@ -460,7 +484,10 @@ def cmd_stats(args: argparse.Namespace, path: Path) -> int:
             label = one_line(r.get("title") or r["id"], 50)
             print(f"  {label:<50} {r['message_count']:>6} messages {human_count(r['tokens']):>7} tokens"
                   f"  {one_line(r['source'])}  {one_line(r['id'])}")
-    return EXIT_OK
+    if code:
+        sys.stdout.flush()
+        _err("no sessions in the database")
+    return code
 
 
 # ── import ───────────────────────────────────────────────────────────────────────────────────
