@@ -11,6 +11,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -26,10 +27,12 @@ from store import SessionDB
 from tui.actions import open_export, open_prune
 from tui.app import HermesBrowseApp
 from tui.data import Browser, SessionSummary
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.delete import DeleteScreen
 from tui.screens.export import ExportScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
+from tui.screens.progress import ProgressScreen
 from tui.screens.prune import PruneScreen
 from tui.screens.stats import StatsScreen
 from tui.testing import quiesce
@@ -197,6 +200,40 @@ async def scene_export(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
+async def scene_export_replace(pilot: Pilot[Any]) -> None:
+    """The export modal asking before it replaces a file of the same name (in the scratch folder)."""
+    await settle(pilot, 1)
+    open_export(main_screen(pilot), everything=True)
+    await until(pilot, lambda: isinstance(pilot.app.screen, ExportScreen))
+    await settle(pilot)
+    name = pilot.app.screen.query_one("#export-dest", Input).value
+    Path(name).write_text("an earlier export\n")
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+    await settle(pilot)
+
+
+async def scene_progress(pilot: Pilot[Any]) -> None:
+    """The progress modal of a prune three steps in. The job is a stand-in that reports 3 of 8 and
+    waits to be cancelled (a real prune would change the demo database the other scenes use)."""
+
+    def job(report: Callable[[int, int | None], None], is_cancelled: Callable[[], bool]) -> int:
+        report(3, 8)
+        while not is_cancelled():
+            time.sleep(0.02)
+        return 3
+
+    await settle(pilot, 1)
+    pilot.app.push_screen(ProgressScreen(
+        "Pruning 8 sessions", job, unit="sessions",
+        note="In short steps; cancel stops after the current one and keeps what was deleted.",
+    ))
+    await until(pilot, lambda: isinstance(pilot.app.screen, ProgressScreen) and pilot.app.screen.query(
+        "#progress-bar").first().progress == 3)
+    await pilot.pause()  # not settle(): the stand-in job runs until the app exits
+    await pilot.wait_for_scheduled_animations()
+
+
 async def scene_stats(pilot: Pilot[Any]) -> None:
     """The stats screen (S) on the last 30 days."""
     await settle(pilot, 1)
@@ -225,6 +262,8 @@ SCENES: dict[str, Scene] = {
     "delete": scene_delete,
     "prune": scene_prune,
     "export": scene_export,
+    "export-replace": scene_export_replace,
+    "progress": scene_progress,
     "stats": scene_stats,
     "help": scene_help,
 }
