@@ -344,6 +344,32 @@ async def test_brackets_ask_to_open_parent_and_newest_child(browser: Browser) ->
         assert app.opened == [PARENT, CHILD_NEW]
 
 
+async def test_parent_and_child_titles_in_the_header_are_links(browser: Browser) -> None:
+    """The mouse works too: a click on the parent's title, or on any child's (not only the newest,
+    which ] opens), asks to open that session."""
+    app = Harness(browser)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_session(pilot, app, MAIN)
+        header = app.query_one(SessionHeader)
+        assert header.facts is not None
+        lines = [line.plain for line in header.facts.lines(header.content_region.width)]
+
+        async def click_on(text: str, after: str = "") -> None:
+            row = next(i for i, line in enumerate(lines) if after + text in line)
+            col = lines[row].index(after + text) + len(after) + 1
+            await pilot.click(SessionHeader, offset=(header.styles.padding.left + col, row))
+            await pilot.pause()
+
+        assert "↓ 2 children: Deploy pipeline #4, Deploy pipeline #3" in "\n".join(lines)
+        await click_on("Deploy pipeline", after="↑ parent: ")
+        assert app.opened == [PARENT]
+        await click_on("Deploy pipeline #3")
+        assert app.opened == [PARENT, CHILD_OLD]
+        await click_on("parent", after="↑ ")  # the label is not a link, nor are the other facts
+        await click_on("started")
+        assert app.opened == [PARENT, CHILD_OLD]
+
+
 async def test_empty_session_missing_session_and_clear_show_an_empty_state(browser: Browser) -> None:
     app = Harness(browser)
     async with app.run_test(size=(120, 40)) as pilot:

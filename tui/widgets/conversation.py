@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from rich.console import ConsoleOptions
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -1000,6 +1000,11 @@ class ConversationPane(Widget, can_focus=True):
             return
         self._begin(self._session_id, self._terms)
         self._load(self._session_id, "tail", None, self._generation)
+
+    @on(SessionHeader.LinkClicked)
+    def _header_link(self, event: SessionHeader.LinkClicked) -> None:
+        event.stop()
+        self.post_message(self.OpenSessionRequested(event.session_id))
 
     def action_open_parent(self) -> None:
         if self._detail is not None and self._detail.parent is not None:

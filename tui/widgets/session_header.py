@@ -1,5 +1,7 @@
 """The facts of one session above its conversation: title, ids, times, tokens, cost, lineage.
 
+The parent's and the children's titles are links: a click posts ``LinkClicked`` (the pane opens it).
+
 Facts are short ``Text`` chunks packed into lines at the width the header is drawn at, so a narrow
 pane wraps between facts (``· started 3h ago (2026-11-20 09:00)`` stays whole), never inside one.
 """
@@ -10,7 +12,9 @@ from datetime import datetime
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
+from rich.style import Style
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import Static
 
 from tui.data import LineageLink, SessionDetail
@@ -20,10 +24,17 @@ from tui.text import absolute_time, human_count, money, one_line, relative_time
 ACCENT = "#ffc473"
 GOOD = "#8ad4a1"
 SEPARATOR = Text(" · ", style="dim")
+MAX_CHILD_LINKS = 3
 
 
 def _link_title(link: LineageLink, width: int = 48) -> str:
     return one_line(link.title, width) or one_line(link.id[:12])
+
+
+def link_text(link: LineageLink, width: int) -> Text:
+    """A session's title as a link: a click opens it (``SessionHeader.action_open_link``). The id goes
+    in the action as a parameter, never parsed from a string, so any id is safe."""
+    return Text(_link_title(link, width), style=Style(bold=True, meta={"@click": ("open_link", (link.id,))}))
 
 
 def newest_child(detail: SessionDetail) -> LineageLink | None:
@@ -103,17 +114,22 @@ def header_facts(detail: SessionDetail, now: datetime) -> PackedFacts:
 
     lineage: list[Text] = []
     if detail.parent is not None:
-        lineage.append(Text.assemble(("↑ parent: ", "dim"), (_link_title(detail.parent), "bold"),
+        lineage.append(Text.assemble(("↑ parent: ", "dim"), link_text(detail.parent, 48),
                                      (" (", "dim"), ("[", f"bold {ACCENT}"), (")", "dim")))
     if detail.children:
         if len(detail.children) == 1:
-            label = Text.assemble(("↓ child: ", "dim"), (_link_title(detail.children[0]), "bold"))
+            label = Text.assemble(("↓ child: ", "dim"), link_text(detail.children[0], 48))
         else:
-            newest = newest_child(detail)
-            assert newest is not None
-            label = Text.assemble((f"↓ {len(detail.children)} children", "bold"), (" (newest: ", "dim"),
-                                  _link_title(newest, 32), (")", "dim"))
-        lineage.append(label + Text.assemble((" (", "dim"), ("]", f"bold {ACCENT}"), (")", "dim")))
+            # Every child is a link (newest first); ] opens the newest.
+            children = sorted(detail.children, key=lambda c: (c.started_at, c.id), reverse=True)
+            label = Text.assemble((f"↓ {len(children)} children: ", "dim"))
+            for i, child in enumerate(children[:MAX_CHILD_LINKS]):
+                if i:
+                    label.append(", ", style="dim")
+                label.append_text(link_text(child, 24))
+            if len(children) > MAX_CHILD_LINKS:
+                label.append(f" +{len(children) - MAX_CHILD_LINKS} more", style="dim")
+        lineage.append(label + Text.assemble((" (", "dim"), ("]", f"bold {ACCENT}"), (" newest)", "dim")))
     ids = [link.id for link in detail.lineage]
     if len(ids) > 1 and detail.id in ids:
         lineage.append(Text(f"segment {ids.index(detail.id) + 1} of {len(ids)}", style="dim"))
@@ -136,6 +152,13 @@ class SessionHeader(Static):
     SessionHeader.-shown { display: block; }
     """
 
+    class LinkClicked(Message):
+        """A parent or child title was clicked: open that session."""
+
+        def __init__(self, session_id: str) -> None:
+            super().__init__()
+            self.session_id = session_id
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
         self.detail: SessionDetail | None = None
@@ -146,6 +169,10 @@ class SessionHeader(Static):
         self.facts = header_facts(detail, now)
         self.update(self.facts)
         self.add_class("-shown")
+
+    def action_open_link(self, session_id: object) -> None:
+        if isinstance(session_id, str) and self.detail is not None:
+            self.post_message(self.LinkClicked(session_id))
 
     def hide(self) -> None:
         self.detail = None
