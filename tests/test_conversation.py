@@ -305,6 +305,21 @@ async def test_reasoning_is_folded_space_expands_and_f_folds_all(browser: Browse
         assert not any(f.expanded for f in folds(pane))
 
 
+async def test_a_click_on_a_fold_opens_it_and_moves_the_cursor_there(browser: Browser) -> None:
+    app = Harness(browser)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_session(pilot, app, MAIN)
+        call = folds(pane, "call")[0]
+        assert not call.expanded and pane.cursor is not call
+        await pilot.click(call)
+        await pilot.pause()
+        assert call.expanded and pane.cursor is call
+        assert '"query": "docker health check retry"' in rendered_text(call)
+        await pilot.click(call, offset=(2, 0))  # the summary line again: it folds
+        await pilot.pause()
+        assert not call.expanded
+
+
 async def test_tool_call_fold_shows_name_and_arguments_and_expands_to_json(browser: Browser) -> None:
     app = Harness(browser)
     async with app.run_test(size=(120, 40)) as pilot:
