@@ -90,6 +90,22 @@ def test_the_installed_module_runs_without_a_traceback(tmp_path: Path) -> None:
     assert not missing.exists()
 
 
+def test_the_console_script_runs(tmp_path: Path) -> None:
+    """The ``hermes-browse`` script pip installed next to this Python (CI installs the package into a
+    fresh virtualenv): it starts, and refuses a missing database in one line. A stale editable install
+    once failed here with an ImportError while ``python -m tui`` worked."""
+    script = Path(sys.executable).parent / "hermes-browse"
+    if not script.exists():
+        pytest.skip("hermes-browse is not installed beside this Python (pip install -e .)")
+    version = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and version.stdout.strip() == f"hermes-browse {__version__}", version.stderr
+    missing = tmp_path / "missing.db"
+    proc = subprocess.run([str(script), "--db", str(missing)], capture_output=True, text=True, timeout=60,
+                          cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == f"hermes-browse: no database at {missing}\n"
+
+
 def run_headless(monkeypatch: pytest.MonkeyPatch, script: Any) -> list[HermesBrowseApp]:
     """Make ``cli.main`` run the app headless, driven by ``script(pilot)``; returns the app(s) run."""
     apps: list[HermesBrowseApp] = []
