@@ -326,7 +326,7 @@ class Writer:
             return
         self.stats.batch_count += 1
         self.stats.total_writes += len(done)
-        if len(ops) > 1:
+        if self.enable_batching:  # as the reference counts it: every write the batch writer committed
             self.stats.batched_writes += len(done)
         self.stats.max_batch = max(self.stats.max_batch, len(ops))
         self._commits_since_checkpoint += 1

@@ -151,6 +151,22 @@ def test_concurrent_writers_share_commits(db: SessionDB, db_path: Path) -> None:
     assert db.get_session("s")["message_count"] == 16 * 30  # type: ignore[index]
 
 
+def test_stats_count_writes_as_the_reference_does(db_path: Path) -> None:
+    """batched_writes: every write the batch writer committed (the reference's meaning), none on the
+    direct path; how much they were grouped is batch_count and max_batch."""
+    with SessionDB(db_path) as d:
+        d.create_session("s", "cli")
+        for i in range(5):
+            d.append_message("s", "user", f"m{i}")
+        st = d.get_stats()
+        assert st["total_writes"] == st["batched_writes"] >= 6  # and the opening's migration
+    with SessionDB(db_path, enable_batching=False) as d:
+        for i in range(3):
+            d.append_message("s", "user", f"n{i}")
+        st = d.get_stats()
+        assert (st["total_writes"], st["batched_writes"]) == (3, 0)
+
+
 def test_batch_size_caps_a_batch(db_path: Path) -> None:
     with SessionDB(db_path, batch_size=5) as d:
         d.create_session("s", "cli")
