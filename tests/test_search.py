@@ -134,6 +134,7 @@ RESULT_KEYS = {
         ("user@example.com", '"user example com"'),
         ("https://x.io/a/b", '"https x io a b"'),
         ("/usr/local/bin", '"usr local bin"'),
+        # The expression for unicode61; these terms also need their own text (see test_literal_terms).
         ("C++", '"C"'),
         ("C#", '"C"'),
         ("foo_bar", '"foo bar"'),
@@ -187,6 +188,42 @@ def test_sanitize_output(query: str, expected: str) -> None:
 )
 def test_sanitize_prefix_last(query: str, expected: str) -> None:
     assert sanitize_fts5_query(query, prefix_last=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "literal"),
+    [
+        ("C++", ["C++"]),
+        ("C#", ["C#"]),
+        ("v2.1", ["v2.1"]),
+        ("a_b", ["a_b"]),
+        ("my-app.config.ts", ["my-app.config.ts"]),
+        ("user@example.com", ["user@example.com"]),
+        ('"TODO: fix" now', ["TODO: fix"]),
+        ('"100%"', ["100%"]),
+        ("my-app.con*", ["my-app.con"]),
+        ("hello world", []),
+        ('"exact  phrase"', []),
+        ("TODO: fix", []),  # a trailing colon is a separator, not part of the term
+        ("-a +b __init__ .v2 café", []),
+        ("修改youer服务端", []),
+    ],
+)
+def test_literal_terms(query: str, literal: list[str]) -> None:
+    """Terms whose punctuation unicode61 drops are matched by their own text too."""
+    items = search_query._parse(query)
+    assert [t.raw for t in items if isinstance(t, search_query._Term) and t.literal] == literal
+
+
+def test_candidate_expression_keeps_literal_negations_out() -> None:
+    """"a NOT C++" must still find "a in plain C": the NOT is checked on the text, not by FTS5."""
+    q = search_collect._query(search_query._parse("apples NOT C++ OR pears NOT plums"))
+    assert q.fts == '"apples" OR "pears" NOT "plums"'
+    assert q.literal and q.literal_sql is None
+    q = search_collect._query(search_query._parse("love C++ v2.1"))
+    assert q.fts == '"love" "C" "v2 1"'
+    assert q.literal_sql is not None and q.literal_sql[1] == ("%C++%", "%v2.1%")
+    assert search_collect._query(search_query._parse("plain words")).literal is False
 
 
 def test_sanitize_caps_long_input() -> None:
@@ -289,6 +326,14 @@ def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store,
         "path": "installed it to /usr/local/bin/tool",
         "cpp": "I love C++ templates",
         "csharp": "the service is written in C# mostly",
+        "plain_c": "some plain C code",
+        "win_path": "open C:\\Users\\x now",
+        "version_split": "got v2 1 at last",
+        "snake_split": "foo bar qux",
+        "config_split": "my app config ts",
+        "email_split": "user example com",
+        "chat_send_split": "a chat send button",
+        "todo_split": "TODO fix it",
         "config_ts": "edit my-app.config.ts and restart",
         "config_far": "config for my app is in ts files",
         "version": "released v2.1 yesterday",
@@ -319,13 +364,20 @@ def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store,
         ("user@example.com", {"email"}, {"email_near"}),
         ("https://x.io/a/b", {"url"}, {"url_other"}),
         ("/usr/local/bin", {"path"}, set()),
-        ("C++", {"cpp"}, set()),
-        ("C#", {"csharp"}, set()),
-        ("my-app.config.ts", {"config_ts"}, {"config_far"}),
-        ("v2.1", {"version"}, {"version_far"}),
+        ("C++", {"cpp"}, {"plain_c", "win_path", "csharp"}),
+        ("c++", {"cpp"}, {"plain_c", "win_path", "csharp"}),
+        ("C#", {"csharp"}, {"plain_c", "win_path", "cpp"}),
+        ("my-app.config.ts", {"config_ts"}, {"config_far", "config_split"}),
+        ("v2.1", {"version"}, {"version_far", "version_split"}),
         ("P2.2", {"p22"}, set()),
-        ("chat-send", {"chat_send"}, {"send_chat"}),
-        ("foo_bar", {"snake"}, set()),
+        ("chat-send", {"chat_send"}, {"send_chat", "chat_send_split"}),
+        ("foo_bar", {"snake"}, {"snake_split"}),
+        ("user@example.com", {"email"}, {"email_split"}),
+        ('"TODO: fix"', {"todo"}, {"todo_split"}),
+        ("C++ OR apples", {"cpp", "apples", "both"}, {"plain_c", "win_path"}),
+        ("plain NOT C++", {"plain_c"}, {"cpp"}),
+        ("templates NOT C++", set(), {"cpp"}),
+        ("code NOT C#", {"plain_c"}, {"csharp"}),
         ('"exact phrase"', {"phrase"}, {"phrase_split"}),
         ('"unbalanced thing', {"quote"}, set()),
         ("apples OR pears", {"apples", "pears", "both"}, set()),
@@ -409,21 +461,47 @@ def test_context_is_the_same_session_when_sessions_interleave(db: Store) -> None
     db.msg(a, "a4 thanks", role="assistant")
     [hit] = db.search("needle")
     assert hit["id"] == hit_id
-    assert [c["role"] for c in hit["context"]] == ["assistant", "assistant"]
-    before, after = hit["context"]
+    # As the reference: previous, the hit itself, next, in id order (here of the same session).
+    assert [c["role"] for c in hit["context"]] == ["assistant", "user", "assistant"]
+    before, itself, after = hit["context"]
     assert before["content"].startswith("a2 ") and len(before["content"]) == 200
-    assert after["content"] == "a4 thanks"
+    assert itself == {"role": "user", "content": "a3 the needle is here"}
+    assert after == {"role": "assistant", "content": "a4 thanks"}
+    assert all(set(c) == {"role", "content"} for c in hit["context"])
     # The first and last message of a session have one neighbour each.
-    assert [c["content"] for c in db.search("question")[0]["context"]] == [before["content"]]
-    assert db.search("thanks")[0]["context"] == [{"role": "user", "content": "a3 the needle is here"}]
+    assert db.search("question")[0]["context"] == [
+        {"role": "user", "content": "a1 question"},
+        {"role": "assistant", "content": before["content"]},
+    ]
+    assert db.search("thanks")[0]["context"] == [
+        {"role": "user", "content": "a3 the needle is here"},
+        {"role": "assistant", "content": "a4 thanks"},
+    ]
 
 
-def test_context_of_a_lone_message_is_empty_and_null_content_is_empty_text(db: Store) -> None:
+def test_context_of_the_hit_is_trimmed_like_its_neighbours(db: Store) -> None:
+    s = db.session("s")
+    long_hit = db.msg(s, "mongoose " + "x" * 500)
+    [hit] = db.search("mongoose")
+    assert hit["id"] == long_hit
+    assert hit["context"] == [{"role": "user", "content": ("mongoose " + "x" * 500)[:200]}]
+
+
+def test_context_of_a_lone_message_and_null_content_is_empty_text(db: Store) -> None:
     s = db.session("s")
     db.msg(s, None, role="assistant", tool_calls=[{"function": {"name": "x"}}])
     db.msg(s, "zebra crossing")
     [hit] = db.search("zebra")
-    assert hit["context"] == [{"role": "assistant", "content": ""}]
+    assert hit["context"] == [{"role": "assistant", "content": ""}, {"role": "user", "content": "zebra crossing"}]
+    t = db.session("t")
+    db.msg(t, "okapi alone")
+    [hit] = db.search("okapi")
+    assert hit["context"] == [{"role": "user", "content": "okapi alone"}]
+    # A hit found in its tool call (content NULL) is itself in its context, with empty content.
+    call = db.msg(t, None, role="assistant", tool_calls=[{"function": {"name": "pangolin_tool"}}])
+    [hit] = db.search("pangolin_tool")
+    assert hit["id"] == call
+    assert hit["context"] == [{"role": "user", "content": "okapi alone"}, {"role": "assistant", "content": ""}]
 
 
 def test_rank_versus_newest(db: Store) -> None:
@@ -568,6 +646,76 @@ def test_trigram_substring_keeps_punctuation(db: Store) -> None:
     cpp = db.msg(s, "templates in c++ are hard")
     db.msg(s, "the letter c alone")
     assert cpp in db.ids("C++")
+
+
+# ── Terms with punctuation unicode61 drops (C++, C#, v2.1, a_b) ──────────────────────────────
+
+
+def test_literal_terms_are_checked_past_many_lookalikes(db: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"C" is in many messages: the word route still finds the old "C#" ones, under OR/NOT (checked
+    in Python, window by window) and alone (checked by SQL), with filters and in both orders."""
+    monkeypatch.setattr(search_collect, "FIRST_WINDOW", 8)
+    cli, tg = db.session("c", source="cli"), db.session("t", source="telegram")
+    old = db.msg(cli, "written in C# again")
+    old_tg = db.msg(tg, "more C# on telegram")
+    for i in range(300):
+        db.msg(cli, f"plain C number {i}")
+    for query in ("C#", "c#", "C# OR zzzq", "C# NOT zzzq", "zzzq OR C#"):
+        for order in ("rank", "newest"):
+            hits = db.search(query, order=order, limit=50)
+            assert {h["id"] for h in hits} == {old, old_tg}, (query, order)
+            assert {h["match"] for h in hits} == {"fts"}
+        assert db.ids(query, source_filter=["cli"]) == {old}, query
+        assert db.ids(query, role_filter=["assistant"]) == set(), query
+        assert count_matches(db.conn, query) == 2, query
+    assert db.ids("plain NOT C#", limit=500) == db.ids("plain", limit=500)
+    assert len(db.ids("plain NOT C#", limit=500)) == 300
+    [hit] = db.search("C# OR zzzq", source_filter=["telegram"])
+    assert hit["snippet"] == "more >>>C#<<< on telegram"
+
+
+def test_literal_check_continues_inside_a_window_cut_by_its_limit(db: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real and lookalike matches interleaved, more of both than one window's LIMIT: none skipped."""
+    monkeypatch.setattr(search_collect, "FIRST_WINDOW", 10_000)
+    s = db.session("s")
+    real = set()
+    db.conn.execute("BEGIN")
+    for i in range(150):
+        real.add(db.msg(s, f"C# item {i}"))
+        db.msg(s, f"C item {i}")
+        db.msg(s, f"C# item {i}".replace("#", " #"))  # "C #": the words, not the text
+    db.conn.execute("COMMIT")
+    for query in ("C# OR zzzq", "C#"):
+        assert db.ids(query, limit=500, order="newest") == real, query
+        assert [h["id"] for h in db.search(query, limit=100, order="newest")] == sorted(real, reverse=True)[:100]
+
+
+def test_literal_terms_in_long_messages_and_prefixes(db: Store, prefix_route: str) -> None:
+    s = db.session("s")
+    far = db.msg(s, "x " * (search_limits.VERIFY_TEXT_CHARS // 2) + "then v2.1 shipped")
+    near = db.msg(s, "v2 1 are two words")
+    assert db.ids("v2.1") == {far}
+    assert db.ids("v2.1 OR zzzq") == {far}  # past the text checked in Python: unicode61's word is kept
+    typed = db.msg(s, "see my-app.config.ts")
+    db.msg(s, "my app configures")
+    assert db.ids("my-app.con", prefix=True) == {typed}
+    assert db.ids("my-app.con*") == {typed}
+    [hit] = db.search("my-app.con*")
+    assert ">>>my-app.config<<<" in hit["snippet"]
+    assert near in db.ids("v2")
+
+
+def test_snippets_mark_elided_text_with_one_character(db: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = db.session("s")
+    text = " ".join(f"w{i}" for i in range(100)) + " narwhal C++ " + " ".join(f"z{i}" for i in range(100))
+    db.msg(s, text)
+    for budget in (search_limits.SNIPPET_BUDGET_S, 0.0):  # FTS5's snippet(), then made in Python
+        monkeypatch.setattr(search_page, "SNIPPET_BUDGET_S", budget)
+        for query, marked in (("narwhal", ">>>narwhal<<<"), ("C++", ">>>C++<<<")):
+            [hit] = db.search(query)
+            snippet = hit["snippet"]
+            assert snippet.startswith("\u2026") and snippet.endswith("\u2026"), snippet
+            assert "..." not in snippet and marked in snippet, snippet
 
 
 # ── Databases without the store's tables, old trigram watermark, read-only ───────────────────
@@ -732,6 +880,7 @@ def test_prefix_queries_match_word_starts(db: Store, prefix_route: str) -> None:
 
 def test_prefix_routes_agree_with_fts5(db: Store, prefix_route: str) -> None:
     s = db.session("s")
+    text_of: dict[int, str] = {}
     for text in [
         "the deployment went fine",
         "we redeployed it",
@@ -746,7 +895,7 @@ def test_prefix_routes_agree_with_fts5(db: Store, prefix_route: str) -> None:
         "nothing to see",
         "DEPLOYMENT_ID=3",
     ]:
-        db.msg(s, text)
+        text_of[db.msg(s, text)] = text
     for query in [
         "dep*",
         "deploy*",
@@ -765,8 +914,14 @@ def test_prefix_routes_agree_with_fts5(db: Store, prefix_route: str) -> None:
                 "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?", (sanitize_fts5_query(query),)
             )
         }
+        # A term with punctuation unicode61 drops also needs its own text: "my-app.con*" is
+        # not "my app con*" ("my app configures").
+        literal = {"my-app.con*": "my-app.con", "deployment_i*": "deployment_i"}.get(query)
+        if literal:
+            expected = {i for i in expected if literal in text_of[i].lower()}
         words = {h["id"] for h in db.search(query, limit=100) if h["match"] == "fts"}
         assert words == expected, query
+    assert "my app configures" not in {text_of[h["id"]] for h in db.search("my-app.con*", limit=100)}
 
 
 def test_common_terms_are_left_out_of_ranking(db: Store, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -219,3 +219,41 @@ def test_search_never_raises(examples: int, derandomize: bool, conn: sqlite3.Con
             assert isinstance(search_messages(conn, query, prefix=True, limit=5), list)
 
     _run(examples, derandomize, check)
+
+
+# Compounds of short words and the punctuation unicode61 drops, and texts made of the same pieces.
+_WORDS = ["c", "C", "v2", "1", "a", "b", "app", "x"]
+_GLUE = ["+", "#", ".", "_", "-", "@", "/", ":", "++", " ", "  ", ", "]
+compounds = st.lists(st.one_of(st.sampled_from(_WORDS), st.sampled_from(_GLUE[:-3])), min_size=2, max_size=5).map(
+    "".join
+)
+texts = st.lists(st.one_of(st.sampled_from(_WORDS), st.sampled_from(_GLUE)), min_size=1, max_size=12).map("".join)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(term=compounds, corpus=st.lists(texts, min_size=1, max_size=8))
+def test_word_hits_of_a_compound_hold_its_text(term: str, corpus: list[str]) -> None:
+    """A term with punctuation unicode61 drops never silently becomes the phrase of its words: each
+    word-route hit holds the term's text, and each message holding it as words and text is found."""
+    items = search_query._parse(term)
+    if len(items) != 1 or not isinstance(items[0], search_query._Term):
+        return
+    raw = items[0].raw
+    c = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        schema.migrate(c, trigram_supported=True)
+        c.execute("INSERT INTO sessions (id, source, started_at) VALUES ('s', 'cli', 1)")
+        for i, text in enumerate(corpus):
+            c.execute(
+                "INSERT INTO messages (session_id, role, content, timestamp) VALUES ('s', 'user', ?, ?)", (text, i)
+            )
+        for query in (term, term + " OR zzzq"):
+            hits = search_messages(c, query, limit=50)
+            word_hits = {h["id"] for h in hits if h["match"] == "fts"}
+            texts_by_id = dict(c.execute("SELECT id, content FROM messages"))
+            phrase = {r[0] for r in c.execute("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?",
+                                               (sanitize_fts5_query(term),))}
+            expected = {i for i in phrase if raw.lower() in texts_by_id[i].lower()}
+            assert word_hits == expected, (query, raw, corpus)
+    finally:
+        c.close()

@@ -2,7 +2,10 @@
 
 Routes (the ``match`` key of each result):
 
-* ``fts``: the agent's ``messages_fts`` (unicode61) for word queries.
+* ``fts``: the agent's ``messages_fts`` (unicode61) for word queries. A term with punctuation
+  unicode61 drops (``C++``, ``C#``, ``v2.1``, ``a_b``, ``"TODO: fix"``) is matched as the phrase
+  of its words *and* its own text (case-insensitive): by ``content LIKE`` in the same query when
+  that is exact, else checked in Python window by window (OR, NOT, quoted whitespace).
 * ``trigram``: the store's ``messages_trgm`` (trigram; columns ``content`` and ``tools``) for text
   unicode61 cannot segment (CJK, Thai...), and as a substring fallback when the word route found
   fewer than ``limit`` hits and every term has 3+ characters (``config`` finds ``myconfig``; tool
@@ -85,11 +88,13 @@ def search_messages(
 
     Each result has ``id, session_id, role, snippet, timestamp, tool_name, source, model,
     session_started, title, match`` ("fts", "trigram" or "like") and ``context``: the previous
-    and next message of the same session as ``{"role", "content"}``, content trimmed to 200
-    characters. ``source_filter=[]`` matches nothing; empty ``exclude_sources``/``role_filter``
-    filter nothing. ``prefix=True`` makes the last term a prefix (type-ahead). Prefix queries, and
-    queries whose every term is very common, come newest first in "rank" order too. Never raises
-    for any query text; never writes.
+    message of the same session, the hit itself and the next one, in id order, as ``{"role",
+    "content"}`` with content trimmed to 200 characters (a missing neighbour is left out).
+    ``source_filter=[]`` matches nothing; empty ``exclude_sources``/``role_filter`` filter nothing.
+    ``prefix=True`` makes the last term a prefix (type-ahead). Prefix queries, and queries whose
+    every term is very common, come newest first in "rank" order too. A term with punctuation
+    unicode61 drops (``C++``, ``v2.1``) matches only where its own text appears. Never raises for
+    any query text; never writes.
     """
     items = _parse(query, prefix_last=prefix)
     limit = _as_count(limit, 20)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +34,19 @@ from .limits import (
     VERIFY_TEXT_CHARS,
 )
 from .matching import _substring_match, _term_tokens, _word_match
-from .query import _fts_expr, _fts_string, _Item, _or_groups, _positive_terms, _Term, _trigram_candidates, needs_trigram
+from .query import (
+    _candidate_fts_items,
+    _fts_expr,
+    _fts_string,
+    _Item,
+    _or_groups,
+    _positive_terms,
+    _Term,
+    _trigram_candidates,
+    needs_trigram,
+)
+
+_Keep = Callable[[list[int]], list[int]]  # which of a window's candidate ids really match
 
 # ── Collecting matches ───────────────────────────────────────────────────────────────────────
 
@@ -43,21 +55,39 @@ from .query import _fts_expr, _fts_string, _Item, _or_groups, _positive_terms, _
 class _Query:
     items: list[_Item]
     terms: list[_Term]
-    fts: str  # the unicode61 expression
+    fts: str  # the unicode61 expression (for literal terms, a candidate filter)
     unsegmented: bool  # CJK, Thai...: unicode61 cannot find parts of words
     substring_ok: bool  # every term has TRIGRAM_MIN_CHARS or more characters
     prefix: bool  # some term is a prefix query
+    literal: bool  # some term has punctuation unicode61 drops (C++, v2.1): its text is checked too
+    literal_sql: tuple[str, tuple[str, ...]] | None  # that check as SQL over m, when SQL says it exactly
+
+
+def _literal_sql(items: Sequence[_Item], terms: Sequence[_Term]) -> tuple[str, tuple[str, ...]] | None:
+    """The literal terms' check as `` AND m.content LIKE ?`` conditions, if that is exact: no OR
+    or NOT (SQL cannot tell which unicode61 term matched a row), no whitespace in a term (Python
+    matches it as any whitespace) and no non-ASCII cased letter (LIKE folds ASCII case only)."""
+    if any(isinstance(item, str) for item in items):
+        return None
+    literal = [t.raw for t in terms if t.literal]
+    if any(ch.isspace() or (not ch.isascii() and ch.lower() != ch.upper()) for raw in literal for ch in raw):
+        return None
+    sql = "".join(f" AND m.content LIKE ? {LIKE_ESCAPE_SQL}" for _ in literal)
+    return sql, tuple(f"%{like_escape(raw)}%" for raw in literal)
 
 
 def _query(items: list[_Item]) -> _Query:
     terms = [item for item in items if isinstance(item, _Term)]
+    literal = any(t.literal for t in terms)
     return _Query(
         items=items,
         terms=terms,
-        fts=_fts_expr(items),
+        fts=_fts_expr(_candidate_fts_items(items) if literal else items),
         unsegmented=any(needs_trigram(t.raw) for t in terms),
         substring_ok=all(len(t.raw) >= TRIGRAM_MIN_CHARS for t in terms),
         prefix=any(t.prefix for t in terms),
+        literal=literal,
+        literal_sql=_literal_sql(items, terms) if literal else None,
     )
 
 
@@ -94,27 +124,33 @@ def _scan_newest(
     want: int,
     clock: _Clock,
     first: int = FIRST_WINDOW,
+    keep: _Keep | None = None,
 ) -> list[int]:
     """Run ``sql`` (params, then window low, high and limit) over rowid windows, newest first.
 
     The first window is small, so a word in most rows stops at once; each next window is sized
     from the rows per second seen so far to take at most half the time left. A rare word costs a
     few queries; a rare phrase of common words, whose doclists FTS5 must walk, stops when the
-    clock runs out, with the newest matches found. The first window always runs.
+    clock runs out, with the newest matches found. The first window always runs. ``keep``, if
+    given, picks the real matches of each window's rows (its time counts in the rate).
     """
     ids: list[int] = []
     width = first
     while hi >= lo and len(ids) < want:
         w_lo = max(lo, hi - width + 1)
         started = time.perf_counter()
-        ids += [r[0] for r in conn.execute(sql, (*params, w_lo, hi, want - len(ids)))]
+        room = want - len(ids) if keep is None else max(want - len(ids), VERIFY_CHUNK)
+        rows = [r[0] for r in conn.execute(sql, (*params, w_lo, hi, room))]
+        if len(rows) == room:  # cut by the LIMIT: the rest of the window comes next
+            w_lo = rows[-1]
+        ids += rows if keep is None else keep(rows)
         rate = (hi - w_lo + 1) / max(time.perf_counter() - started, 1e-4)  # rowids per second
         hi = w_lo - 1
         left = clock.left(bool(ids))
         if left <= 0:
             break
         width = int(min(width * MAX_WINDOW_GROWTH, max(MIN_WINDOW, rate * left / 2)))
-    return ids
+    return ids[:want]
 
 
 def _fts_ids(
@@ -128,9 +164,10 @@ def _fts_ids(
     clock: _Clock,
     check: tuple[str, Sequence[Any]] = ("", ()),
     first: int | None = None,
+    keep: _Keep | None = None,
 ) -> list[int]:
-    """The newest ``want`` rowids of ``table`` in [lo, hi] matching ``expr``, the filters and the
-    ``check`` (an SQL condition over message ``m`` with its parameters)."""
+    """The newest ``want`` rowids of ``table`` in [lo, hi] matching ``expr``, the filters, the
+    ``check`` (an SQL condition over message ``m`` with its parameters) and ``keep``."""
     if filt.sql or check[0]:
         sql = (
             f"SELECT {table}.rowid FROM {table} JOIN messages AS m ON m.id = {table}.rowid{filt.join} "
@@ -143,7 +180,32 @@ def _fts_ids(
         params = (expr,)
     if first is None:  # a filter or check reads the message of every match: start smaller
         first = FIRST_WINDOW // 4 if filt.sql or check[0] else FIRST_WINDOW
-    return _scan_newest(conn, sql, params, lo, hi, want, clock, first)
+    return _scan_newest(conn, sql, params, lo, hi, want, clock, first, keep)
+
+
+def _literal_keep(conn: sqlite3.Connection, q: _Query) -> _Keep:
+    """Word-route candidates checked in Python (``_word_match``: the words, and each literal
+    term's own text), for queries whose literal check SQL cannot express. A message longer than
+    VERIFY_TEXT_CHARS whose start does not match is kept: unicode61 matched it somewhere."""
+
+    def keep(ids: list[int]) -> list[int]:
+        texts: dict[int, tuple[str, bool]] = {}
+        for part in chunks(ids, MAX_IDS_PER_QUERY):
+            rows = conn.execute(
+                f"SELECT id, substr(content, 1, ?) FROM messages WHERE id IN ({placeholders(part)})",
+                (VERIFY_TEXT_CHARS + 1, *part),
+            )
+            for mid, content in rows:
+                text = content if isinstance(content, str) else ""
+                texts[mid] = (text[:VERIFY_TEXT_CHARS], len(text) > VERIFY_TEXT_CHARS)
+        out = []
+        for mid in ids:
+            text, cut = texts.get(mid, ("", False))
+            if cut or _word_match(q.items, text) is not None:
+                out.append(mid)
+        return out
+
+    return keep
 
 
 def _like_condition(items: Sequence[_Item]) -> tuple[str, list[str]]:
@@ -469,7 +531,15 @@ def _collect(
                 want = max(need, RANK_CANDIDATES) if rank_by else need
                 # A prefix is merged again by every query: one window over everything.
                 first = top - lo + 1 if q.prefix else None
-                words = _fts_ids(conn, "messages_fts", q.fts, filt, lo, top, want, clock, first=first)
+                check: tuple[str, Sequence[Any]] = ("", ())
+                keep = None
+                if q.literal_sql is not None:
+                    check = q.literal_sql
+                elif q.literal:
+                    keep = _literal_keep(conn, q)
+                words = _fts_ids(
+                    conn, "messages_fts", q.fts, filt, lo, top, want, clock, check=check, first=first, keep=keep
+                )
                 if rank_by:
                     words = _rank(conn, rank_by, words)
                 others = []

@@ -31,6 +31,7 @@ CONTEXT_CHARS = 200
 MAX_COUNT = 1_000_000_000  # limit, offset and cap are clamped to this
 SNIPPET_TOKENS = 40  # unicode61 snippet length, in tokens (FTS5 allows up to 64)
 SNIPPET_RADIUS = 40  # characters either side of the first hit in snippets made in Python
+ELLIPSIS = "\u2026"  # marks elided text in snippets (one character, "…")
 
 OPERATORS = frozenset({"AND", "OR", "NOT"})
 # Characters that join word parts into one compound token: chat-send, v2.1, a@b.c, /usr/bin, C++.

@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from .limits import SNIPPET_RADIUS
+from .limits import ELLIPSIS, SNIPPET_RADIUS
 from .query import _Item, _Term
 
 # ── Matching text in Python: prefix verification and snippets ────────────────────────────────
@@ -49,6 +49,13 @@ def _token_spans(want: tuple[str, ...], prefix: bool, tokens: list[tuple[str, in
     return spans
 
 
+@lru_cache(maxsize=256)
+def _literal_regex(raw: str, prefix: bool) -> re.Pattern[str]:
+    """A literal term's own text, case-insensitive, any whitespace for a space; a prefix spans its word."""
+    body = r"\s+".join(re.escape(piece) for piece in raw.split())
+    return re.compile(body + (r"[^\W_]*" if prefix else ""), re.IGNORECASE)
+
+
 def _substring_spans(term: _Term, text: str) -> list[tuple[int, int]]:
     pattern = re.compile(re.escape(term.raw), re.IGNORECASE)
     return [m.span() for m in pattern.finditer(text)]
@@ -83,7 +90,8 @@ def _evaluate(items: Sequence[_Item], spans_of: Callable[[_Term], list[tuple[int
 
 
 def _word_match(items: Sequence[_Item], text: str) -> list | None:
-    """``items`` matched against ``text`` as unicode61 would: words, phrases, prefixes."""
+    """``items`` matched against ``text`` as unicode61 would: words, phrases, prefixes; a literal
+    term (``C++``, ``v2.1``) also needs its own text there (its spans are then that text)."""
     folded: list[tuple[str, int, int]] | None = None
 
     def spans_of(term: _Term) -> list[tuple[int, int]]:
@@ -92,11 +100,13 @@ def _word_match(items: Sequence[_Item], text: str) -> list | None:
         if not want:
             return []
         spans = [m.span() for m in _term_regex(want, term.prefix).finditer(text)]
-        if spans or text.isascii():
-            return spans
-        if folded is None:  # unicode61 also matches "cafe" in "café": fold and compare tokens
-            folded = [(_fold(m.group()), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
-        return _token_spans(want, term.prefix, folded)
+        if not spans and not text.isascii():
+            if folded is None:  # unicode61 also matches "cafe" in "café": fold and compare tokens
+                folded = [(_fold(m.group()), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+            spans = _token_spans(want, term.prefix, folded)
+        if spans and term.literal:  # C++, v2.1: the words and the text as typed
+            return [m.span() for m in _literal_regex(term.raw, term.prefix).finditer(text)]
+        return spans
 
     return _evaluate(items, spans_of)
 
@@ -108,19 +118,19 @@ def _substring_match(items: Sequence[_Item], text: str) -> list | None:
 def _mark(text: str, spans: list[tuple[int, int]], markers: tuple[str, str]) -> str:
     """A snippet of ``text`` around its first span, every span inside it between the markers."""
     if not spans:
-        return text[: 2 * SNIPPET_RADIUS] + ("..." if len(text) > 2 * SNIPPET_RADIUS else "")
+        return text[: 2 * SNIPPET_RADIUS] + (ELLIPSIS if len(text) > 2 * SNIPPET_RADIUS else "")
     spans = sorted(set(spans))
     first_start, first_end = spans[0]
     start = max(0, first_start - SNIPPET_RADIUS)
     stop = min(len(text), first_end + SNIPPET_RADIUS)
-    out: list[str] = ["..." if start > 0 else ""]
+    out: list[str] = [ELLIPSIS if start > 0 else ""]
     pos = start
     for a, b in spans:
         if a < pos or b > stop:
             continue
         out += [text[pos:a], markers[0], text[a:b], markers[1]]
         pos = b
-    out += [text[pos:stop], "..." if stop < len(text) else ""]
+    out += [text[pos:stop], ELLIPSIS if stop < len(text) else ""]
     return "".join(out)
 
 

@@ -12,6 +12,7 @@ from .caps import SearchCaps
 from .collect import _Query
 from .limits import (
     CONTEXT_CHARS,
+    ELLIPSIS,
     MAX_IDS_PER_QUERY,
     SNIPPET_BUDGET_S,
     SNIPPET_CLUSTER_GAP,
@@ -51,9 +52,9 @@ def _fts_snippets(
             break  # the rest get snippets made in Python
         try:
             rows = conn.execute(
-                f"SELECT rowid, snippet({table}, {column}, ?, ?, '...', {tokens}) FROM {table} "
+                f"SELECT rowid, snippet({table}, {column}, ?, ?, ?, {tokens}) FROM {table} "
                 f"WHERE {table} MATCH ? AND rowid BETWEEN ? AND ? AND +rowid IN ({placeholders(group)})",
-                (markers[0], markers[1], expr, group[0], group[-1], *group),
+                (markers[0], markers[1], ELLIPSIS, expr, group[0], group[-1], *group),
             ).fetchall()
         except sqlite3.OperationalError:
             continue
@@ -84,13 +85,20 @@ def _python_snippets(
     return out
 
 
-def _context(conn: sqlite3.Connection, session_id: str, message_id: int) -> list[dict[str, str]]:
-    """The previous and next message of the same session, each trimmed to CONTEXT_CHARS."""
+def _context(
+    conn: sqlite3.Connection, session_id: str, message_id: int, hit: dict[str, str]
+) -> list[dict[str, str]]:
+    """The previous message of the same session, the hit itself and the next one, in id order,
+    each ``{"role", "content"}`` with content trimmed to CONTEXT_CHARS (a missing neighbour is left out)."""
     out: list[dict[str, str]] = []
     for sql in (
         "SELECT role, substr(content, 1, ?) FROM messages WHERE session_id = ? AND id < ? ORDER BY id DESC LIMIT 1",
+        None,
         "SELECT role, substr(content, 1, ?) FROM messages WHERE session_id = ? AND id > ? ORDER BY id LIMIT 1",
     ):
+        if sql is None:
+            out.append(hit)
+            continue
         row = conn.execute(sql, (CONTEXT_CHARS, session_id, message_id)).fetchone()
         if row is not None:
             out.append({"role": row[0], "content": row[1] if isinstance(row[1], str) else ""})
@@ -110,9 +118,9 @@ def _page(
     for part in chunks(ids, MAX_IDS_PER_QUERY):
         rows = conn.execute(
             "SELECT m.id, m.session_id, m.role, m.timestamp, m.tool_name, s.source, s.model, "
-            f"s.started_at, {title} FROM messages AS m LEFT JOIN sessions AS s ON s.id = m.session_id "
-            f"WHERE m.id IN ({placeholders(part)})",
-            tuple(part),
+            f"s.started_at, {title}, substr(m.content, 1, ?) FROM messages AS m "
+            f"LEFT JOIN sessions AS s ON s.id = m.session_id WHERE m.id IN ({placeholders(part)})",
+            (CONTEXT_CHARS, *part),
         )
         meta.update((r[0], r) for r in rows)
     by_route: dict[str, list[int]] = {"fts": [], "trigram": [], "like": []}
@@ -120,7 +128,8 @@ def _page(
         by_route[route].append(mid)
     deadline = time.perf_counter() + SNIPPET_BUDGET_S
     snippets: dict[int, str] = {}
-    if by_route["fts"] and not q.prefix:  # a prefix MATCH would pay FTS5's prefix merge again
+    # A prefix MATCH would pay FTS5's prefix merge again; FTS5 would mark "C" of "C++" (a literal term).
+    if by_route["fts"] and not q.prefix and not q.literal:
         snippets |= _fts_snippets(conn, "messages_fts", 0, q.fts, by_route["fts"], markers, SNIPPET_TOKENS, deadline)
     word_rest = [mid for mid in by_route["fts"] if mid not in snippets]
     substring_rest = [mid for mid in by_route["trigram"] + by_route["like"] if mid not in snippets]
@@ -145,7 +154,9 @@ def _page(
                 "session_started": row[7],
                 "title": row[8],
                 "match": route,
-                "context": _context(conn, row[1], mid),
+                "context": _context(
+                    conn, row[1], mid, {"role": row[2], "content": row[9] if isinstance(row[9], str) else ""}
+                ),
             }
         )
     return results

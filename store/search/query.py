@@ -22,6 +22,14 @@ class _Term:
     prefix: bool = False
     quoted: bool = False  # the user's own "phrase"
 
+    @property
+    def literal(self) -> bool:
+        """True if ``raw`` holds characters unicode61 drops (``C++``, ``C#``, ``v2.1``, ``a_b``,
+        ``"TODO: fix"``): the phrase of ``parts`` alone would be a different query ("C" finds
+        "plain C code"), so it only selects candidates and ``raw`` must also appear in the text,
+        case-insensitively (whitespace in a quoted phrase matching any whitespace)."""
+        return " ".join(self.raw.split()) != " ".join(self.parts)
+
 
 _Item = _Term | str  # a str item is an operator: AND, OR or NOT
 
@@ -152,6 +160,24 @@ def _fts_expr(items: Sequence[_Item]) -> str:
     return " ".join(out)
 
 
+def _candidate_fts_items(items: Sequence[_Item]) -> list[_Item]:
+    """``items`` without the NOT clauses of literal terms: the unicode61 expression that finds every
+    match (``a NOT C++`` must keep "a in plain C", which ``"a" NOT "C"`` would drop)."""
+    out: list[_Item] = []
+    skip = False
+    for i, item in enumerate(items):
+        if skip:
+            skip = False
+            continue
+        if item == "NOT":
+            nxt = items[i + 1] if i + 1 < len(items) else None
+            if isinstance(nxt, _Term) and nxt.literal:
+                skip = True
+                continue
+        out.append(item)
+    return out
+
+
 def _trigram_expr(items: Sequence[_Item]) -> str:
     """The trigram MATCH expression: every term its raw text, found as a substring of either column."""
     return " ".join(item if isinstance(item, str) else _fts_string(item.raw) for item in items)
@@ -204,6 +230,10 @@ def sanitize_fts5_query(query: str, *, prefix_last: bool = False) -> str:
     ``user@example.com``, ``C++``) becomes one phrase of its word parts, which unicode61 matches
     in the original text. Upper-case AND/OR/NOT between two terms stay operators; ``word*`` stays
     a prefix query; ``prefix_last`` makes the last term a prefix query (type-ahead).
+
+    unicode61 cannot see the punctuation it drops, so for such a term (``C++`` becomes ``"C"``,
+    ``v2.1`` ``"v2 1"``) this expression is only a candidate filter: ``search_messages`` also
+    requires the term's own text in the message.
     """
     return _fts_expr(_parse(query, prefix_last=prefix_last))
 
