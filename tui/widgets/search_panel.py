@@ -3,6 +3,10 @@
 Each keystroke calls ``search()``; the query runs in an exclusive thread worker that first waits
 out a short debounce, so fast typing costs one query. A result is applied only if its worker was
 not superseded and it answers the panel's current query: an older query never replaces a newer one.
+
+Applying a result builds only the options that fill the list's height (about 10 of the 50) before
+the first paint; the rest are added right after that frame, so the keystroke-to-painted time pays
+for what is seen (bench/bench_tui.py). Every hit is in ``hits`` at once.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ MAX_RESULTS = 50  # 200 two-line hits cost ~100 ms of layout per keystroke (benc
 HIT_STYLE = "bold reverse"
 ROLE_STYLES = {"user": "bold $primary", "assistant": "bold $success", "tool": "bold $warning"}
 _SPACES = re.compile(r"\s+")
+_ELLIPSES = ".…"
 _MARKERS = re.compile(f"({re.escape(HIT_START)}|{re.escape(HIT_END)})")
 
 
@@ -65,6 +70,11 @@ def snippet_content(snippet: str, max_chars: int | None = None) -> Content:
         first = spans[0].start if spans else 0
         start = max(0, min(first - max_chars // 3, len(content) - max_chars))
         clipped = content[start : start + max_chars - 1]
+        # one ellipsis per side: the snippet's own ("…", or "..." from older stores) gives way to ours
+        lead = len(clipped.plain) - len(clipped.plain.lstrip(_ELLIPSES)) if start else 0
+        end = len(clipped.plain.rstrip(_ELLIPSES).rstrip())
+        if end > lead:
+            clipped = clipped[lead:end]
         content = Content.assemble("…" if start else "", clipped, "…")
     return content
 
@@ -108,7 +118,7 @@ class SearchPanel(Vertical):
         height: 1fr;
         #search-status { height: auto; padding: 0 1; color: $text-muted; }
         #search-status.-error { color: $error; }
-        ResultList { height: 1fr; background: $surface; scrollbar-size-vertical: 1; }
+        ResultList { height: 1fr; background: $surface; scrollbar-size-vertical: 1; scrollbar-gutter: stable; }
         ResultList.-textual-compact > .option-list--option { padding: 0 1; }
     }
     """
@@ -127,6 +137,7 @@ class SearchPanel(Vertical):
         self.applied: list[str] = []  # queries whose results were shown, in order (tests read it)
         self.stale_dropped = 0
         self._hits: list[SearchHit] = []
+        self._generation = 0  # bumped whenever the options are replaced (stale "add the rest" calls skip)
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Type to search every message."), id="search-status")
@@ -154,6 +165,7 @@ class SearchPanel(Vertical):
             self.workers.cancel_group(self, "search")
             self.result = None
             self._hits = []
+            self._generation += 1
             self.results.clear_options()
             self._status("Type to search every message.")
             return
@@ -183,17 +195,46 @@ class SearchPanel(Vertical):
             return
         self.result = result
         self.applied.append(result.query)
+        self._generation += 1
         now = self.app.browser.now_dt()  # type: ignore[attr-defined]
-        # option padding (2) and the scrollbar (1) come off the list's width
-        width = max(24, (self.results.size.width or self.size.width or 60) - 3)
-        self._hits = list(result.hits)
-        options = [Option(hit_prompt(hit, now, width), id=str(i)) for i, hit in enumerate(self._hits)]
         results = self.results
+        # option padding (2) and the scrollbar's gutter (1, kept by `scrollbar-gutter: stable`) come
+        # off the list's width: the width OptionList wraps the prompts to
+        width = max(24, (results.size.width or self.size.width or 60) - 3)
+        self._hits = list(result.hits)
+        options = self._first_screen(now, width)
         results.set_options(options)
         if options:
             results.highlighted = 0
+        if len(options) < len(self._hits):
+            self.call_after_refresh(self._add_rest, self._generation, now, width)
         self._status(self.describe(result), error=result.error is not None)
         self.post_message(SearchFinished(result.query, len(self._hits)))
+
+    def _first_screen(self, now: datetime, width: int) -> list[Option]:
+        """The options that fill the list's height (all of them if it has no size yet). Their
+        heights are measured as OptionList measures them, so it reuses each prompt's cached height."""
+        results = self.results
+        rows = results.scrollable_content_region.height
+        options: list[Option] = []
+        filled = 0
+        for i, hit in enumerate(self._hits):
+            if rows and filled >= rows:
+                break
+            prompt = hit_prompt(hit, now, width)
+            filled += prompt.get_height(results.styles, width)
+            options.append(Option(prompt, id=str(i)))
+        return options
+
+    def _add_rest(self, generation: int, now: datetime, width: int) -> None:
+        """After the first paint: the options below the fold (unless the options were replaced)."""
+        results = self.results
+        start = results.option_count
+        if generation != self._generation or start >= len(self._hits):
+            return
+        results.add_options(
+            Option(hit_prompt(hit, now, width), id=str(i)) for i, hit in enumerate(self._hits[start:], start)
+        )
 
     def describe(self, result: SearchResult) -> str:
         q = f"“{one_line(result.query, 40)}”"
