@@ -463,20 +463,26 @@ class SessionDB:
         source: str | None = None,
         exclude_sources: list[str] | None = None,
         text: str | None = None,
+        chain_tips_only: bool = False,
     ) -> list[dict[str, Any]]:
-        """A keyset page ordered by last activity (see ``store.listing.list_sessions_page``)."""
+        """A keyset page ordered by last activity (see ``store.listing.list_sessions_page``);
+        ``chain_tips_only`` lists a compression chain once, as its newest segment."""
         return self._execute_read(
             lambda c: listing.list_sessions_page(
                 c, limit=limit, after=after, offset=offset, source=source,
                 exclude_sources=exclude_sources, text=text, has_last_active=self._state.has_last_active,
+                chain_tips_only=chain_tips_only,
             )
         )
 
     def count_sessions(
-        self, *, source: str | None = None, exclude_sources: list[str] | None = None, text: str | None = None
+        self, *, source: str | None = None, exclude_sources: list[str] | None = None, text: str | None = None,
+        chain_tips_only: bool = False,
     ) -> int:
         return self._execute_read(
-            lambda c: listing.count_sessions_filtered(c, source=source, exclude_sources=exclude_sources, text=text)
+            lambda c: listing.count_sessions_filtered(
+                c, source=source, exclude_sources=exclude_sources, text=text, chain_tips_only=chain_tips_only,
+            )
         )
 
     def list_sources(self) -> list[str]:

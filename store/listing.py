@@ -72,6 +72,10 @@ def _source_filters(
         params.extend(exclude_sources)
 
 
+# A chain's tip: no session names it as its parent (one probe of idx_sessions_parent per row).
+CHAIN_TIP_SQL = "NOT EXISTS (SELECT 1 FROM sessions AS c WHERE c.parent_session_id = s.id)"
+
+
 def _text_filter(text: str | None, where: list[str], params: list[Any]) -> None:
     """Type-to-filter: a literal substring of the title or the id."""
     if text and text.strip():
@@ -128,18 +132,22 @@ def list_sessions_page(
     exclude_sources: list[str] | None = None,
     text: str | None = None,
     has_last_active: bool = True,
+    chain_tips_only: bool = False,
 ) -> list[dict[str, Any]]:
     """Sessions newest activity first, with ``preview``, ``last_active`` and ``status``.
 
     ``after`` (the last row's ``(last_active, id)``) continues after that row: stable while
     rows are added above it. ``offset`` is for a virtual list that jumps; both may be combined.
-    ``text`` filters on title or id (substring, literal).
+    ``text`` filters on title or id (substring, literal). ``chain_tips_only`` leaves out every
+    session that has a child, so a compression chain is one row: its newest segment (the tip).
     """
     where: list[str] = []
     params: list[Any] = []
     la = "s.last_active" if has_last_active else COMPUTED_LAST_ACTIVE_SQL
     _source_filters(source, exclude_sources, where, params)
     _text_filter(text, where, params)
+    if chain_tips_only:
+        where.append(CHAIN_TIP_SQL)
     if after is not None:
         cursor = after if isinstance(after, PageCursor) else PageCursor(float(after[0]), str(after[1]))
         where.append(f"({la}, s.id) < (?, ?)")
@@ -174,13 +182,25 @@ def count_sessions_filtered(
     source: str | None = None,
     exclude_sources: list[str] | None = None,
     text: str | None = None,
+    chain_tips_only: bool = False,
 ) -> int:
+    """How many sessions ``list_sessions_page`` lists with the same filters.
+
+    With ``chain_tips_only``: the matching sessions less the matching ones that have a child,
+    counted from the (small) set of child rows through idx_sessions_parent, in one statement
+    (one snapshot). On 100,000 sessions that took ~10 ms; ``NOT EXISTS`` per row took ~33 ms.
+    """
     where: list[str] = []
     params: list[Any] = []
     _source_filters(source, exclude_sources, where, params)
     _text_filter(text, where, params)
     where_sql = f"WHERE {' AND '.join(where)}" if where else ""
-    return int(conn.execute(f"SELECT count(*) FROM sessions AS s {where_sql}", params).fetchone()[0])
+    if not chain_tips_only:
+        return int(conn.execute(f"SELECT count(*) FROM sessions AS s {where_sql}", params).fetchone()[0])
+    sql = f"""SELECT (SELECT count(*) FROM sessions AS s {where_sql})
+                   - (SELECT count(DISTINCT c.parent_session_id)
+                        FROM sessions AS c JOIN sessions AS s ON s.id = c.parent_session_id {where_sql})"""
+    return int(conn.execute(sql, [*params, *params]).fetchone()[0])
 
 
 def search_sessions(
