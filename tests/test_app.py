@@ -77,17 +77,16 @@ async def test_list_is_newest_first_with_relative_times(small_db: Path, make_app
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         lst = main_screen(app).session_list
-        assert lst.total == 11
+        assert lst.total == 9  # the chain of three is one row: its newest part
         ids = [row.id for i in range(lst.total) if (row := lst.row_at(i))]
-        assert ids == ["s-now", "s-5m", "s-3h", "s-yday", "s-3d", "s-err", "chain-3", "chain-2",
-                       "chain-1", "s-empty", "s-old"]
+        assert ids == ["s-now", "s-5m", "s-3h", "s-yday", "s-3d", "s-err", "chain-3", "s-empty", "s-old"]
         text = screen_text(app)
         for when in ("just now", "5m ago", "3h ago", "yesterday", "3d ago", "4d ago", "Jan 29"):
             assert when in text
         assert "how do I rotate the API keys" in text  # an untitled session shows its preview
-        assert "↳ #2 of 3" in text and "↳ #3 of 3" in text and "#1 of 3" in text
+        assert "⛓ 3 parts" in text and "#2 of 3" not in text and "#1 of 3" not in text
         assert "error" in text and "empty" in text
-        assert "11 sessions" in text and "~/.hermes/state.db" in text
+        assert "11 sessions" in text and "~/.hermes/state.db" in text  # the top bar counts every session
         assert app.focused is lst
 
 
@@ -143,7 +142,7 @@ async def test_source_filter_cycles_and_shows_itself(small_db: Path, make_app: M
         lst = screen.session_list
         await pilot.press("s")  # sources in order: cli, discord, slack, telegram
         await settle(pilot)
-        assert lst.filters.source == "cli" and lst.total == 8
+        assert lst.filters.source == "cli" and lst.total == 6  # 8 sessions, a chain of 3 as one row
         assert "source cli" in screen_text(app)
         await pilot.press("s", "s")
         await settle(pilot)
@@ -152,7 +151,7 @@ async def test_source_filter_cycles_and_shows_itself(small_db: Path, make_app: M
         assert screen.pane.session_id == "s-old"
         await pilot.press("s", "s")
         await settle(pilot)
-        assert lst.filters.source is None and lst.total == 11
+        assert lst.filters.source is None and lst.total == 9
         assert "source all" in screen_text(app)
 
 
@@ -165,8 +164,9 @@ async def test_type_to_filter_on_title_and_id(small_db: Path, make_app: MakeApp)
         await pilot.press("t", *"research")
         assert app.focused is screen.filter_input
         await settle(pilot)
-        assert lst.total == 3
+        assert lst.total == 3  # a title filter lists every segment of a chain, not only its tip
         assert {lst.row_at(i).id for i in range(3)} == {"chain-1", "chain-2", "chain-3"}  # type: ignore[union-attr]
+        assert "↳ #2 of 3" in screen_text(app) and "⛓" not in screen_text(app)
         screen.filter_input.value = "zzz-nothing"
         await settle(pilot)
         assert lst.total == 0
@@ -175,7 +175,165 @@ async def test_type_to_filter_on_title_and_id(small_db: Path, make_app: MakeApp)
         assert app.focused is lst and screen.filter_input.value == "zzz-nothing"
         await pilot.press("escape")  # clears it
         await settle(pilot)
-        assert screen.filter_input.value == "" and lst.total == 11
+        assert screen.filter_input.value == "" and lst.total == 9
+
+
+async def test_walking_a_chain_from_its_one_row(small_db: Path, make_app: MakeApp) -> None:
+    app = make_app(small_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        lst = screen.session_list
+        assert lst.select_id("chain-3") and not lst.select_id("chain-2")  # the chain's row is its tip
+        await settle(pilot)
+        assert screen.pane.session_id == "chain-3"
+        await pilot.press("left_square_bracket")  # [ from the row: the parent segment, in the pane
+        await settle(pilot)
+        assert screen.pane.session_id == "chain-2"
+        assert app.focused is lst and lst.current is not None and lst.current.id == "chain-3"  # the row stays
+        await pilot.press("left_square_bracket")  # again: on from the segment shown
+        await settle(pilot)
+        assert screen.pane.session_id == "chain-1" and lst.current.id == "chain-3"
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert any("no parent session" in str(n.message) for n in app._notifications)
+        await pilot.press("right_square_bracket", "wait:50")
+        await settle(pilot)
+        assert screen.pane.session_id == "chain-2"
+        await pilot.press("tab", "right_square_bracket")  # the pane's own ] goes on to the tip
+        await settle(pilot)
+        assert screen.pane.session_id == "chain-3" and lst.current.id == "chain-3"
+        await pilot.press("tab", "j", "k")  # moving away and back shows the row's session again
+        await settle(pilot)
+        assert screen.pane.session_id == "chain-3"
+
+
+async def test_the_cursor_follows_its_chain_when_the_agent_compresses_it_again(
+    small_db: Path, make_app: MakeApp
+) -> None:
+    app = make_app(small_db, watch_changes=True, watch_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        lst = screen.session_list
+        assert lst.select_id("chain-3")
+        await settle(pilot)
+        with store_clock(FIXED_TS), SessionDB(small_db) as agent:  # the agent compresses: a new tip
+            agent.end_session("chain-3", "compression")
+            agent.create_session("chain-4", "cli", model="claude-sonnet-4", parent_session_id="chain-3")
+            agent.append_message("chain-4", "user", "continue once more")
+        await until(pilot, lambda: lst.row_at(0) is not None and lst.row_at(0).id == "chain-4")  # type: ignore[union-attr]
+        await settle(pilot)
+        assert lst.total == 9 and lst.current is not None and lst.current.id == "chain-4"
+        assert "⛓ 4 parts" in screen_text(app)
+        await until(pilot, lambda: screen.pane.session_id == "chain-4")
+
+
+async def test_the_segment_toggle_lists_every_part_of_a_chain(small_db: Path, make_app: MakeApp) -> None:
+    app = make_app(small_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        lst = screen.session_list
+        await pilot.press("c")
+        await settle(pilot)
+        assert lst.filters.every_segment and lst.total == 11
+        ids = [row.id for i in range(lst.total) if (row := lst.row_at(i))]
+        assert ids[6:9] == ["chain-3", "chain-2", "chain-1"]
+        text = screen_text(app)
+        assert "↳ #3 of 3" in text and "↳ #2 of 3" in text and "◇ #1 of 3" in text and "⛓" not in text
+        assert "Sessions · every segment" in text and "11 sessions" in text
+        await pilot.press("s")  # the toggle survives a source change
+        await settle(pilot)
+        assert lst.filters.every_segment and lst.filters.source == "cli" and lst.total == 8
+        await pilot.press("s", "s", "s", "s")
+        await settle(pilot)
+        assert lst.filters.source is None and lst.total == 11
+        await pilot.press("c")
+        await settle(pilot)
+        assert not lst.filters.every_segment and lst.total == 9 and "⛓ 3 parts" in screen_text(app)
+
+
+async def test_the_palette_toggles_chain_segments(small_db: Path, make_app: MakeApp) -> None:
+    app = make_app(small_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lst = main_screen(app).session_list
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        app.screen.query_one(CommandInput).value = "chain segments"
+        await pilot.pause(0.4)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert lst.filters.every_segment and lst.total == 11
+
+
+async def test_the_title_filter_finds_an_old_segment_by_its_id(small_db: Path, make_app: MakeApp) -> None:
+    app = make_app(small_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        lst = screen.session_list
+        await pilot.press("t", *"chain-1")
+        await settle(pilot)
+        assert lst.total == 1 and lst.current is not None and lst.current.id == "chain-1"
+        assert "◇ #1 of 3" in screen_text(app)
+        await pilot.press("enter")  # to the list
+        await settle(pilot)
+        assert screen.pane.session_id == "chain-1"
+        await pilot.press("right_square_bracket")  # its row is that segment: ] is its child
+        await settle(pilot)
+        assert screen.pane.session_id == "chain-2"
+
+
+async def test_typing_an_unbound_letter_on_the_list_starts_the_filter(small_db: Path, make_app: MakeApp) -> None:
+    app = make_app(small_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        lst = screen.session_list
+        assert "m" not in screen.active_bindings and "l" not in screen.active_bindings
+        await pilot.press(*"long")
+        assert app.focused is screen.filter_input and screen.filter_input.value == "long"
+        assert screen.filter_input.cursor_position == 4 and screen.filter_input.selected_text == ""
+        await settle(pilot)
+        assert lst.total == 3  # "Long research" and its two sequels: every segment, as a filter is typed
+        await pilot.press("escape", "escape")  # to the list, then clear the filter
+        await settle(pilot)
+        assert lst.total == 9 and app.focused is lst
+        await pilot.press("M")  # capitals too
+        assert app.focused is screen.filter_input and screen.filter_input.value == "M"
+
+
+async def test_a_bound_letter_on_the_list_keeps_its_action(small_db: Path, make_app: MakeApp) -> None:
+    app = make_app(small_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        lst = screen.session_list
+        await pilot.press("j")
+        assert app.focused is lst and lst.cursor == 1 and screen.filter_input.value == ""
+        await pilot.press("s")
+        await settle(pilot)
+        assert app.focused is lst and lst.filters.source == "cli" and screen.filter_input.value == ""
+        await pilot.press("space")  # blanks and keys that are not characters do nothing here
+        assert app.focused is lst and screen.filter_input.value == ""
+
+
+async def test_fast_typing_on_the_list_lands_whole_in_the_filter(small_db: Path, make_app: MakeApp) -> None:
+    """Keys queued before the filter has the focus follow the first one, bound or not ("merge":
+    e and r are bound to export and rename)."""
+    from test_hardening_monkey import type_ahead
+
+    app = make_app(small_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        type_ahead(app, *"merge")
+        await until(pilot, lambda: screen.filter_input.value == "merge")
+        await settle(pilot)
+        assert app.focused is screen.filter_input and app.screen is screen
+        assert screen.title_editor is None and screen.session_list.total == 0
 
 
 async def test_walking_the_lineage_from_the_list_and_the_pane(small_db: Path, make_app: MakeApp) -> None:
@@ -184,6 +342,8 @@ async def test_walking_the_lineage_from_the_list_and_the_pane(small_db: Path, ma
         await settle(pilot)
         screen = main_screen(app)
         lst = screen.session_list
+        await pilot.press("c")  # every segment on its own row
+        await settle(pilot)
         assert lst.select_id("chain-2")
         await settle(pilot)
         await pilot.press("left_square_bracket")
@@ -311,7 +471,7 @@ async def test_reads_go_on_while_another_process_holds_the_write_lock(small_db: 
             writer.execute("BEGIN IMMEDIATE")
             await settle(pilot)
             screen = main_screen(app)
-            assert screen.session_list.total == 11
+            assert screen.session_list.total == 9
             screen.search_input.value = "kubernetes"
             await settle(pilot)
             assert len(screen.search_panel.hits) == 3
@@ -333,7 +493,7 @@ async def test_new_sessions_from_another_process_appear_without_moving_the_curso
         with store_clock(FIXED_TS), SessionDB(small_db) as agent:  # the agent, writing meanwhile
             agent.create_session("s-new", "cli", model="gpt-5")
             agent.append_message("s-new", "user", "a brand new question")
-        await until(pilot, lambda: lst.total == 12)
+        await until(pilot, lambda: lst.total == 10)  # 9 rows (a chain of three is one) and the new one
         await settle(pilot)
         assert lst.current is not None and lst.current.id == "s-5m"
         assert lst.row_at(0).id == "s-new"  # type: ignore[union-attr]
@@ -418,7 +578,7 @@ async def test_command_palette_filters_by_source_and_opens_by_id(small_db: Path,
         await palette("source slack")
         assert screen.session_list.filters.source == "slack"
         await palette("clear filters")
-        assert screen.session_list.filters.source is None and screen.session_list.total == 11
+        assert screen.session_list.filters.source is None and screen.session_list.total == 9
         await palette("chain-2")
         assert screen.pane.session_id == "chain-2"
 

@@ -32,6 +32,8 @@ def app(small_db: Path) -> Iterator[HermesBrowseApp]:
 
 async def _delete_parent(pilot: Pilot[Any]) -> None:
     await settle(pilot)
+    await pilot.press("c")  # every segment of a chain on its own row (a chain is one row by default)
+    await settle(pilot)
     await pilot.press(*"jjjjjjj")  # chain-2: a parent, with messages
     await settle(pilot)
     await pilot.press("d")

@@ -112,6 +112,8 @@ class SessionCommands(Provider):
             ("Search: messages", "Focus the search bar (/)", main.focus_search),
             ("Filter: titles and ids", "Focus the title filter (t)", main.focus_filter),
             ("Session: find by id or title", "Filter the list by id or title (or type an id here)", main.focus_filter),
+            ("Filter: chain segments", "Compression chains: one row each (the newest part), or every segment (c)",
+             main.toggle_segments),
             ("Rename session", "Edit the highlighted session's title in place (r)", main.action_rename),
             ("Delete session", "Delete the highlighted session, after asking (d)", main.action_delete),
             ("Export: session", "Export the highlighted session to a file (e)", main.action_export),

@@ -296,13 +296,19 @@ class Browser:
 
     # sessions
     def sessions_page(
-        self, offset: int, limit: int, *, source: str | None = None, text: str | None = None
+        self, offset: int, limit: int, *, source: str | None = None, text: str | None = None,
+        chain_tips_only: bool = False,
     ) -> list[SessionSummary]:
-        rows = self.db.list_sessions_page(limit=limit, offset=offset, source=source, text=text)
+        """A page of the list; ``chain_tips_only`` shows each compression chain once, as its tip."""
+        rows = self.db.list_sessions_page(
+            limit=limit, offset=offset, source=source, text=text, chain_tips_only=chain_tips_only
+        )
         return [SessionSummary.from_row(r) for r in rows]
 
-    def count_sessions(self, *, source: str | None = None, text: str | None = None) -> int:
-        return self.db.count_sessions(source=source, text=text)
+    def count_sessions(
+        self, *, source: str | None = None, text: str | None = None, chain_tips_only: bool = False
+    ) -> int:
+        return self.db.count_sessions(source=source, text=text, chain_tips_only=chain_tips_only)
 
     def sources(self) -> list[str]:
         return self.db.list_sources()
@@ -517,7 +523,10 @@ class Browser:
         )
 
     def lineage_positions(self, sessions: list[SessionSummary]) -> dict[str, tuple[int, int]]:
-        """``{id: (position, length)}`` (1-based) for the sessions that belong to a chain."""
+        """``{id: (position, length)}`` (1-based) for the sessions that belong to a chain.
+
+        A chain's tip (the row a chain-per-row list shows) is ``(length, length)``: its segments.
+        """
         out: dict[str, tuple[int, int]] = {}
         for s in sessions:
             if not (s.parent_id or s.child_count):
@@ -527,9 +536,15 @@ class Browser:
                 out[s.id] = (chain.index(s.id) + 1, len(chain))
         return out
 
-    def neighbour(self, session_id: str, step: int) -> str | None:
-        """The parent (``step=-1``) or the next (newest child, ``step=+1``) session in its chain."""
+    def neighbour(self, session_id: str, step: int, *, start: str | None = None) -> str | None:
+        """The parent (``step=-1``) or the next (newest child, ``step=+1``) session in its chain.
+
+        ``start``: walk from this session instead when it is in the same chain (the list shows a
+        chain as its tip while the pane shows an older segment: ``[`` goes on from that one).
+        """
         chain = [link.id for link in self.lineage(session_id)]
+        if start is not None and start in chain:
+            session_id = start
         if session_id not in chain:
             return None
         i = chain.index(session_id) + step

@@ -172,6 +172,8 @@ def _rows(screen: MainScreen, count: int) -> list[SessionSummary]:
 async def scene_delete(pilot: Pilot[Any]) -> None:
     """The delete confirmation for a session that has children (they are kept)."""
     await settle(pilot, 1)
+    await pilot.press("c")  # every segment of a chain on its own row: a chain is one row (its tip) by default
+    await settle(pilot, 1)
     screen = main_screen(pilot)
     rows = _rows(screen, 20)
     index = next((i for i, row in enumerate(rows) if row.child_count and row.message_count), 1)

@@ -42,6 +42,7 @@ TEXT: dict[str, str | None] = {
     "switch_pane": "switch list / conversation",
     "cycle_source": "cycle the source filter (all, cli, …)",
     "focus_filter": "filter sessions by title or id",
+    "toggle_segments": "chains: one row each / every segment",
     "leave_input": None,  # ↓ out of the search bar: listed under Search
     "help": "this help",
     "rename": "rename in place (empty: no title)",
@@ -129,6 +130,7 @@ def sections() -> list[tuple[str, list[Row]]]:
 
     sessions = binding_rows([*SessionList.BINDINGS, *MainScreen.BINDINGS], TEXT)
     sessions.insert(-1, ("ctrl+p", "command palette (commands below)"))
+    sessions.insert(-1, ("type", "another key starts the title/id filter"))
     sessions += binding_rows(HermesBrowseApp.BINDINGS, TEXT)
     search = [
         ("type", "after /: search as you type"),

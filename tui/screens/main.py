@@ -120,6 +120,8 @@ class MainScreen(IgnoreDetached, Screen[None]):
         Binding("shift+tab", "switch_pane", "Switch pane", show=False),
         Binding("s", "cycle_source", "Source", tooltip="Cycle the source filter"),
         Binding("t", "focus_filter", "Filter", tooltip="Filter sessions by title or id"),
+        Binding("c", "toggle_segments", "Segments", show=False,
+                tooltip="Compression chains: one row each (their newest part), or every segment"),
         Binding("down", "leave_input", "To the list", show=False),
         Binding("question_mark", "help", "Help", tooltip="Every key"),
         Binding("r", "rename", "Rename", tooltip="Rename the session (empty removes the title)"),
@@ -454,7 +456,8 @@ class MainScreen(IgnoreDetached, Screen[None]):
             left.border_title = "Search"
             left.border_subtitle = f"{len(result.hits)} hits" if result and not result.error else ""
         else:
-            left.border_title = "Sessions"
+            every = self.session_list.filters.every_segment
+            left.border_title = "Sessions · every segment" if every else "Sessions"
             total = self._total
             left.border_subtitle = "" if total is None else f"{total:,}"
 
@@ -501,6 +504,27 @@ class MainScreen(IgnoreDetached, Screen[None]):
     def focus_filter(self) -> None:
         self.action_focus_filter()
 
+    def action_toggle_segments(self) -> None:
+        """Compression chains as one row (the tip), or every segment on its own row."""
+        lst = self.session_list
+        every = not lst.filters.every_segment
+        lst.set_filters(source=self._source, text=self.filter_input.value, every_segment=every)
+        self._update_left_title()  # "Sessions · every segment" says which it is
+
+    def toggle_segments(self) -> None:
+        self.action_toggle_segments()
+
+    @on(SessionList.FilterTyped)
+    def _filter_typed(self, event: SessionList.FilterTyped) -> None:
+        """A key typed on the list: into the title/id filter, which gets the focus."""
+        event.stop()
+        self._show_list()
+        field = self.filter_input
+        field.value = event.text if event.start else field.value + event.text
+        if not field.has_focus:
+            self.set_focus(field)  # now: its Focus event is queued before the call below
+        field.call_later(field.action_end)  # after focusing, which selects everything
+
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         if self._filter_timer is not None:
@@ -528,8 +552,10 @@ class MainScreen(IgnoreDetached, Screen[None]):
         editor = self.title_editor
         if editor is not None and editor.return_focus is self.session_list:
             self.call_after_refresh(self._place_list_editor, editor)  # rows may have moved under it
-        if not self.session_list.filters.active:
-            self.query_one(TopBar).show(self.browser, event.total)
+        lst = self.session_list
+        if not lst.filters.active:  # every session, even when chains show as one row
+            total = lst.sessions_total if lst.sessions_total is not None else event.total
+            self.query_one(TopBar).show(self.browser, total)
         self._total = event.total
         self._update_left_title()
 
@@ -544,12 +570,16 @@ class MainScreen(IgnoreDetached, Screen[None]):
 
     @on(WalkLineage)
     def _walk(self, event: WalkLineage) -> None:
-        self._find_neighbour(event.session_id, event.step)
+        # The list shows a chain as its tip; after [ the pane shows an older segment, and the
+        # cursor stays on the chain's row: the next [ or ] goes on from the segment shown.
+        # (A highlight still waiting for its debounce is what the pane is about to show.)
+        shown = self._pending[0] if self._pending is not None else self.pane.session_id
+        self._find_neighbour(event.session_id, event.step, None if self.searching else shown)
 
     @work(thread=True, group="lineage", exclusive=True, exit_on_error=False)
-    def _find_neighbour(self, session_id: str, step: int) -> None:
+    def _find_neighbour(self, session_id: str, step: int, shown: str | None = None) -> None:
         try:
-            target = self.browser.neighbour(session_id, step)
+            target = self.browser.neighbour(session_id, step, start=shown)
         except Exception as exc:
             self._ui(self.notify, str(exc), severity="error", markup=False)
             return

@@ -4,10 +4,18 @@ Only the visible rows are drawn; a row whose page is not cached yet draws a plac
 thread worker for that page (one worker per page). A small LRU keeps recent pages, so 100,000
 sessions cost what 100 do: one count and one page read to open, one page read per jump.
 Each session takes two lines: title and time, then source · model · messages · status · lineage.
+
+A compression chain is one conversation, so by default it is one row: its tip (the newest segment,
+labelled "⛓ 5 parts"); ``[``/``]`` walk its older segments in the pane. A title/id filter, or the
+"every segment" toggle, lists each segment on its own row ("↳ #3 of 5").
+
+Type-to-filter: a printable key that nothing on the focused list is bound to opens the title/id
+filter with that character (the screen moves the focus there; keys typed before it got there follow).
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,9 +49,16 @@ def fit(text: str, width: int) -> str:
     return set_cell_size(text, width)
 
 
-def lineage_label(row: SessionSummary, position: tuple[int, int] | None) -> str:
+TYPE_AHEAD_S = 1.0  # keys typed right after the one that opened the filter follow it, for this long at most
+
+
+def lineage_label(row: SessionSummary, position: tuple[int, int] | None, *, chains_as_one: bool = False) -> str:
+    """How a row says it belongs to a compression chain; ``chains_as_one``: the list shows only
+    tips, so a tip stands for its whole chain ("⛓ 5 parts")."""
     if position is not None:
         index, length = position
+        if chains_as_one and index == length:
+            return f"⛓ {length} parts"
         return f"◇ #1 of {length}" if index == 1 else f"↳ #{index} of {length}"
     if row.parent_id:
         return "↳ continued"
@@ -56,10 +71,17 @@ def lineage_label(row: SessionSummary, position: tuple[int, int] | None) -> str:
 class ListFilters:
     source: str | None = None
     text: str = ""
+    every_segment: bool = False  # list each segment of a compression chain, not only its tip
 
     @property
     def active(self) -> bool:
         return bool(self.source or self.text.strip())
+
+    @property
+    def chain_tips_only(self) -> bool:
+        """One row per chain: unless asked for every segment, or a title/id filter is typed (it
+        must find an old segment by its id or title too)."""
+        return not self.every_segment and not self.text.strip()
 
     def describe(self) -> str:
         parts = []
@@ -143,19 +165,33 @@ class SessionList(ScrollView, can_focus=True):
     class _Refreshed(Message):
         def __init__(
             self, generation: int, total: int, pages: dict[int, list[SessionSummary]],
-            positions: dict[str, tuple[int, int]],
+            positions: dict[str, tuple[int, int]], sessions: int | None = None,
         ) -> None:
             super().__init__()
             self.generation, self.total, self.pages, self.positions = generation, total, pages, positions
+            self.sessions = sessions
 
     class _Counted(Message):
-        def __init__(self, generation: int, total: int | None, error: str | None = None) -> None:
+        def __init__(
+            self, generation: int, total: int | None, error: str | None = None, sessions: int | None = None
+        ) -> None:
             super().__init__()
-            self.generation, self.total, self.error = generation, total, error
+            self.generation, self.total, self.error, self.sessions = generation, total, error, sessions
+
+    class FilterTyped(Message):
+        """A key typed on the list goes to the title/id filter: ``start`` opens the filter with
+        ``text``; otherwise ``text`` follows what the filter holds (typed before it had the focus)."""
+
+        def __init__(self, text: str, *, start: bool) -> None:
+            super().__init__()
+            self.text, self.start = text, start
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.total: int | None = None  # None until the first count arrives
+        # every session (each chain segment) when the unfiltered list shows chains as one row
+        self.sessions_total: int | None = None
+        self._type_ahead_until = 0.0  # keys before this monotonic time follow into the filter
         self.filters = ListFilters()
         self.error: str | None = None
         self._generation = 0
@@ -245,26 +281,39 @@ class SessionList(ScrollView, can_focus=True):
         pages = sorted({first // self.PAGE, (first + view_rows) // self.PAGE, self.cursor // self.PAGE})
         self._refresh_pages(self._generation, self.filters, pages)
 
+    def _count_both(self, filters: ListFilters) -> tuple[int, int | None]:
+        """The list's row count and, when it shows chains as one row unfiltered, every session's."""
+        browser = self.browser
+        tips = filters.chain_tips_only
+        total = browser.count_sessions(source=filters.source, text=filters.text or None, chain_tips_only=tips)
+        sessions = browser.count_sessions() if tips and not filters.active else None
+        return total, sessions
+
+    def _read_page(self, page: int, filters: ListFilters) -> list[SessionSummary]:
+        return self.browser.sessions_page(
+            page * self.PAGE, self.PAGE, source=filters.source, text=filters.text or None,
+            chain_tips_only=filters.chain_tips_only,
+        )
+
     @work(thread=True, group="session-refresh", exclusive=True, exit_on_error=False)
     def _refresh_pages(self, generation: int, filters: ListFilters, pages: list[int]) -> None:
         """Count and read ``pages`` in one go, so they are applied together (the anchor is read on
         the UI thread when they land: the cursor may have moved meanwhile)."""
         browser = self.browser
-        text = filters.text or None
         try:
-            total = browser.count_sessions(source=filters.source, text=text)
+            total, sessions = self._count_both(filters)
             loaded: dict[int, list[SessionSummary]] = {}
             positions: dict[str, tuple[int, int]] = {}
             for page in pages:
                 if page * self.PAGE >= max(total, 1):
                     continue
-                rows = browser.sessions_page(page * self.PAGE, self.PAGE, source=filters.source, text=text)
+                rows = self._read_page(page, filters)
                 loaded[page] = rows
                 positions.update(browser.lineage_positions(rows))
         except Exception as exc:
             self.post_message(self._PageFailed(generation, -1, str(exc) or type(exc).__name__))
             return
-        self.post_message(self._Refreshed(generation, total, loaded, positions))
+        self.post_message(self._Refreshed(generation, total, loaded, positions, sessions))
 
     @on(_Refreshed)
     def _refreshed(self, message: _Refreshed) -> None:
@@ -282,11 +331,16 @@ class SessionList(ScrollView, can_focus=True):
         self._pages.update(message.pages)
         self._positions.update(message.positions)
         self.total = message.total
+        self.sessions_total = message.sessions
         self.virtual_size = Size(self.scrollable_content_region.width, self.total * self.ROW_HEIGHT + 1)
         new_cursor = min(old_cursor, max(0, self.total - 1))
         if anchor_id is not None:
             found = next((page * self.PAGE + i for page, rows in message.pages.items()
                           for i, row in enumerate(rows) if row.id == anchor_id), None)
+            if found is None and self.filters.chain_tips_only:
+                # the chain under the cursor was compressed again: its row is now the new tip
+                found = next((page * self.PAGE + i for page, rows in message.pages.items()
+                              for i, row in enumerate(rows) if row.parent_id == anchor_id), None)
             if found is not None:
                 new_cursor = found
         shift = (new_cursor - old_cursor) * self.ROW_HEIGHT
@@ -299,8 +353,10 @@ class SessionList(ScrollView, can_focus=True):
         self._maybe_post_highlight()
         self.refresh()
 
-    def set_filters(self, *, source: str | None = None, text: str = "") -> None:
-        new = ListFilters(source, text)
+    def set_filters(self, *, source: str | None = None, text: str = "", every_segment: bool | None = None) -> None:
+        """Change the filters (``every_segment`` None keeps the chain toggle as it is)."""
+        every = self.filters.every_segment if every_segment is None else every_segment
+        new = ListFilters(source, text, every)
         if new != self.filters:
             self.filters = new
             self.reload()
@@ -330,18 +386,16 @@ class SessionList(ScrollView, can_focus=True):
     @work(thread=True, group="session-count", exclusive=True, exit_on_error=False)
     def _count(self, generation: int, filters: ListFilters) -> None:
         try:
-            total = self.browser.count_sessions(source=filters.source, text=filters.text or None)
+            total, sessions = self._count_both(filters)
         except Exception as exc:  # the store's errors are clear sentences; show, never raise
             self.post_message(self._Counted(generation, None, str(exc) or type(exc).__name__))
             return
-        self.post_message(self._Counted(generation, total))
+        self.post_message(self._Counted(generation, total, sessions=sessions))
 
     @work(thread=True, group="session-pages", exit_on_error=False)
     def _load_page(self, generation: int, page: int, filters: ListFilters) -> None:
         try:
-            rows = self.browser.sessions_page(
-                page * self.PAGE, self.PAGE, source=filters.source, text=filters.text or None
-            )
+            rows = self._read_page(page, filters)
             positions = self.browser.lineage_positions(rows)
         except Exception as exc:
             self.post_message(self._PageFailed(generation, page, str(exc) or type(exc).__name__))
@@ -359,6 +413,7 @@ class SessionList(ScrollView, can_focus=True):
             self.app.notify(f"Could not count sessions: {message.error}", severity="error", markup=False)
         else:
             self.total = message.total
+            self.sessions_total = message.sessions
         if not self.total:
             self._reselect = None
         # one spare line, so the bottom row can always be shown whole below whole rows
@@ -466,6 +521,32 @@ class SessionList(ScrollView, can_focus=True):
         if row is not None:
             self.post_message(WalkLineage(row.id, step))
 
+    # ── type-to-filter ────────────────────────────────────────────────────────────────────
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key bound to nothing here opens the title/id filter with it; bound keys
+        keep their meaning. Keys that arrive before the filter has the focus follow the first."""
+        char = event.character
+        if not event.is_printable or not char or not char.isprintable() or char.isspace():
+            return
+        if time.monotonic() < self._type_ahead_until:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.FilterTyped(char, start=False))
+            return
+        if event.key in self.screen.active_bindings:
+            return
+        event.stop()
+        event.prevent_default()
+        self._type_ahead_until = time.monotonic() + TYPE_AHEAD_S
+        self.post_message(self.FilterTyped(char, start=True))
+
+    def on_blur(self) -> None:
+        self._type_ahead_until = 0.0
+
+    def on_focus(self) -> None:
+        self._type_ahead_until = 0.0
+
     async def _on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None or not self.total:
@@ -564,7 +645,8 @@ class SessionList(ScrollView, can_focus=True):
                 Segment(" ", style),
             ]
         else:
-            lineage = lineage_label(row, self._positions.get(row.id))
+            lineage = lineage_label(row, self._positions.get(row.id),
+                                    chains_as_one=self.filters.chain_tips_only)
             n = row.message_count
             bits = [one_line(row.source, 16), row.status or "?", f"{n} msg" if n == 1 else f"{n} msgs"]
             if row.model:
