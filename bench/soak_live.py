@@ -192,10 +192,12 @@ def _list_matches_db(app: HermesBrowseApp, db: Path) -> bool:
     screen = app.screen
     assert isinstance(screen, MainScreen)
     lst = screen.session_list
+    tips = lst.filters.chain_tips_only  # a compression chain is one row unless every segment is asked for
     with SessionDB(db, read_only=True) as store:
-        total = store.count_sessions()
-        first = [str(r["id"]) for r in store.list_sessions_page(limit=lst.PAGE)]
-    shown = [row.id for i in range(min(lst.PAGE, lst.total)) if (row := lst.row_at(i)) is not None]
+        total = store.count_sessions(chain_tips_only=tips)
+        first = [str(r["id"]) for r in store.list_sessions_page(limit=lst.PAGE, chain_tips_only=tips)]
+    # in the store's order: the row under the cursor may be drawn where it was (held) until the cursor moves
+    shown = [row.id for i in range(min(lst.PAGE, lst.total or 0)) if (row := lst.row_in_order(i)) is not None]
     return lst.total == total and shown == first
 
 

@@ -202,6 +202,9 @@ class SessionList(ScrollView, can_focus=True):
         self._last_posted: str | bool | None = False  # False: nothing posted yet
         self._reselect: str | None = None  # after a refresh, keep the cursor on this session
         self._keep_session = True  # refresh_data: keep the session (True) or the index under the cursor
+        # (shown at, stored at): the session under the cursor got new activity and sorts higher now,
+        # at store index ``stored``; it stays drawn where it was (``shown``) until the cursor moves.
+        self._hold: tuple[int, int] | None = None
         self._fg_cache: dict[str, Style] = {}
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(2048)
 
@@ -217,10 +220,48 @@ class SessionList(ScrollView, can_focus=True):
         return self.row_at(self.cursor) if self.total else None
 
     def row_at(self, index: int) -> SessionSummary | None:
-        """A cached row (None when its page is not loaded); never queries."""
+        """The cached row drawn at ``index`` (None when its page is not loaded); never queries."""
+        page, offset = divmod(self._stored_at(index), self.PAGE)
+        rows = self._pages.get(page)
+        return rows[offset] if rows is not None and offset < len(rows) else None
+
+    def row_in_order(self, index: int) -> SessionSummary | None:
+        """The cached row the store orders at ``index`` (drawn elsewhere while a row is held)."""
         page, offset = divmod(index, self.PAGE)
         rows = self._pages.get(page)
         return rows[offset] if rows is not None and offset < len(rows) else None
+
+    def _stored_at(self, index: int) -> int:
+        """The store's index of the row drawn at ``index`` (they differ only while a row is held)."""
+        if self._hold is None:
+            return index
+        shown, stored = self._hold
+        if index == shown:
+            return stored
+        return index + 1 if stored <= index < shown else index
+
+    def _shown_at(self, stored_index: int) -> int:
+        """Where the row at the store's ``stored_index`` is drawn."""
+        if self._hold is None:
+            return stored_index
+        shown, stored = self._hold
+        if stored_index == stored:
+            return shown
+        return stored_index - 1 if stored < stored_index <= shown else stored_index
+
+    def _release_hold(self) -> None:
+        """Back to the store's order, keeping the row under the cursor where it is on the screen."""
+        if self._hold is None:
+            return
+        cursor = self.cursor
+        stored = self._stored_at(cursor)
+        self._hold = None
+        self._strips.clear()
+        if stored != cursor:
+            self.set_reactive(SessionList.cursor, stored)
+            y = max(0, round(self.scroll_offset.y) + (stored - cursor) * self.ROW_HEIGHT)
+            self.scroll_to(y=y, animate=False, force=True, immediate=True)
+        self.refresh()
 
     def position_of(self, session_id: str) -> tuple[int, int] | None:
         return self._positions.get(session_id)
@@ -245,6 +286,7 @@ class SessionList(ScrollView, can_focus=True):
         found in the page the cursor lands on, so the conversation pane does not jump.
         """
         self._reselect = (self.current.id if self.current else None) if keep_cursor else None
+        self._release_hold()
         self._generation += 1
         self._pages.clear()
         self._positions.clear()
@@ -273,6 +315,8 @@ class SessionList(ScrollView, can_focus=True):
             self.reload(keep_cursor=True)  # still opening (or paging): simply start over
             return
         self._keep_session = keep == "session"
+        if not self._keep_session:
+            self._release_hold()
         y = round(self.scroll_offset.y)
         self._generation += 1
         self.workers.cancel_group(self, "session-pages")
@@ -323,6 +367,8 @@ class SessionList(ScrollView, can_focus=True):
         current = self.current
         old_cursor, old_y = self.cursor, round(self.scroll_offset.y)
         anchor_id = current.id if current is not None and self._keep_session else None
+        held = self._hold is not None
+        self._hold = None
         self._pages.clear()
         self._positions.clear()
         self._failed.clear()
@@ -343,15 +389,28 @@ class SessionList(ScrollView, can_focus=True):
                               for i, row in enumerate(rows) if row.parent_id == anchor_id), None)
             if found is not None:
                 new_cursor = found
+                row = self._stored_row(message.pages, found)
+                newer = current is not None and row is not None and row.last_active > current.last_active
+                if found < old_cursor and (newer or held):
+                    # Its own new activity sorts it higher (the agent writing to the session being
+                    # read): it stays drawn where it was, the view does not move, until the cursor does.
+                    self._hold = (old_cursor, found)
+                    new_cursor = old_cursor
         shift = (new_cursor - old_cursor) * self.ROW_HEIGHT
         view = self.scrollable_content_region.height
         at_top_still_shown = old_y == 0 and (new_cursor + 1) * self.ROW_HEIGHT <= view
         y = old_y if at_top_still_shown else max(0, old_y + shift)
         self.set_reactive(SessionList.cursor, new_cursor)
+        if self.total and self._hold is not None and self._hold[0] >= self.total:
+            self._hold = None  # rows went away under it: nothing to hold any more
         self.scroll_to(y=y, animate=False, force=True, immediate=True)
         self.post_message(ListCounted(self.total))
         self._maybe_post_highlight()
         self.refresh()
+
+    def _stored_row(self, pages: dict[int, list[SessionSummary]], index: int) -> SessionSummary | None:
+        rows = pages.get(index // self.PAGE)
+        return rows[index % self.PAGE] if rows is not None and index % self.PAGE < len(rows) else None
 
     def set_filters(self, *, source: str | None = None, text: str = "", every_segment: bool | None = None) -> None:
         """Change the filters (``every_segment`` None keeps the chain toggle as it is)."""
@@ -366,7 +425,7 @@ class SessionList(ScrollView, can_focus=True):
         for page, rows in self._pages.items():
             for offset, row in enumerate(rows):
                 if row.id == session_id:
-                    self.cursor = page * self.PAGE + offset
+                    self.cursor = self._shown_at(page * self.PAGE + offset)
                     return True
         return False
 
@@ -475,6 +534,9 @@ class SessionList(ScrollView, can_focus=True):
         return max(0, min(value, (self.total or 1) - 1))
 
     def watch_cursor(self, old: int, new: int) -> None:
+        if self._hold is not None:
+            self._release_hold()  # the row chosen stays on screen where it was; the held one sorts in
+            new = self.cursor
         h = self.ROW_HEIGHT
         self.refresh_lines(old * h, h)
         self.refresh_lines(new * h, h)
@@ -571,9 +633,11 @@ class SessionList(ScrollView, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         if self.total:
             first = (self.scroll_offset.y + crop.y) // self.ROW_HEIGHT
-            last = (self.scroll_offset.y + crop.bottom) // self.ROW_HEIGHT
+            last = (self.scroll_offset.y + crop.bottom) // self.ROW_HEIGHT + 1  # + 1: a held row shifts
             for page in range(first // self.PAGE, last // self.PAGE + 1):
                 self._request(page)
+            if self._hold is not None:
+                self._request(self._hold[1] // self.PAGE)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
