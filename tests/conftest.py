@@ -169,6 +169,20 @@ def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where a test's store lives (not created yet)."""
+    return tmp_path / "state.db"
+
+
+@pytest.fixture
+def db(db_path: Path) -> Iterator[SessionDB]:
+    """A fresh store at ``db_path``, closed after the test."""
+    d = SessionDB(db_path)
+    yield d
+    d.close()
+
+
+@pytest.fixture
 def small_db(tmp_path: Path) -> Path:
     return build_small_db(tmp_path / "state.db")
 

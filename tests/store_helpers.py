@@ -61,6 +61,10 @@ def execute(path: Path, sql: str, params: tuple[Any, ...] = ()) -> None:
         conn.close()
 
 
+def ids_of(rows: list[dict[str, Any]]) -> list[str]:
+    return [r["id"] for r in rows]
+
+
 def file_hash(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

@@ -13,10 +13,8 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -26,6 +24,7 @@ from store_helpers import (
     build_agent_db,
     execute,
     fts_ids,
+    ids_of,
     insert_message,
     insert_session,
     query,
@@ -36,23 +35,6 @@ from store_helpers import (
 import store
 from store import PageCursor, SessionDB
 from store.export import ExportCancelled
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "state.db"
-
-
-@pytest.fixture
-def db(db_path: Path) -> Iterator[SessionDB]:
-    d = SessionDB(db_path)
-    yield d
-    d.close()
-
-
-def ids_of(rows: list[dict[str, Any]]) -> list[str]:
-    return [r["id"] for r in rows]
-
 
 # ── session lifecycle ─────────────────────────────────────────────────────────────────────
 

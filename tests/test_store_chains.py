@@ -8,30 +8,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
-from store_helpers import build_agent_db, insert_message, insert_session, raw_connect
+from store_helpers import build_agent_db, ids_of, insert_message, insert_session, raw_connect
 
 from store import PageCursor, SessionDB, listing
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "state.db"
-
-
-@pytest.fixture
-def db(db_path: Path) -> Iterator[SessionDB]:
-    d = SessionDB(db_path)
-    yield d
-    d.close()
-
-
-def ids_of(rows: list[dict[str, Any]]) -> list[str]:
-    return [r["id"] for r in rows]
 
 
 def _chains(path: Path) -> None:

@@ -17,7 +17,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +40,10 @@ from store import SessionDB
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "state.db"
-
-
-@pytest.fixture
-def db(db_path: Path) -> Iterator[SessionDB]:
-    d = SessionDB(db_path)
-    d.create_session("s", "cli")
-    yield d
-    d.close()
+def db(db: SessionDB) -> SessionDB:
+    """The conftest store, with a session ``s`` to append to."""
+    db.create_session("s", "cli")
+    return db
 
 
 def occupy_writer(db: SessionDB) -> tuple[threading.Event, threading.Thread, Outcome]:
