@@ -106,3 +106,4 @@ async def test_rename_of_a_session_gone_meanwhile_says_so_under_the_editor(small
         assert "no longer exists" in (editor.error or "")
         await until(pilot, lambda: "no longer exists" in screen_text(app))
         assert current.id not in titles(small_db)  # nothing was created in its place
+

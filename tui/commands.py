@@ -117,7 +117,7 @@ class SessionCommands(Provider):
             ("Rename session", "Edit the highlighted session's title in place (r)", main.action_rename),
             ("Delete session", "Delete the highlighted session, after asking (d)", main.action_delete),
             ("Export: session", "Export the highlighted session to a file (e)", main.action_export),
-            ("Export: current filter", "Export the sessions of the source filter (all without one)",
+            ("Export: current filter", "Export the sessions the source and title filters list (all without one)",
              main.export_filtered),
             ("Export: everything", "Export every session to a file", partial(main.export_filtered, everything=True)),
             ("Prune: old sessions…", "Delete ended sessions older than an age (source filter applies)", main.prune),

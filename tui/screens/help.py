@@ -49,6 +49,7 @@ TEXT: dict[str, str | None] = {
     "delete": "delete (asks first; keeps children)",
     "export": "export the session to a file",
     "stats": "activity statistics",
+    "prune": "prune old ended sessions (shows what would go first)",
     "quit": "quit",
 }
 CONVERSATION_TEXT: dict[str, str | None] = {

@@ -128,6 +128,7 @@ class MainScreen(IgnoreDetached, Screen[None]):
         Binding("d", "delete", "Delete", tooltip="Delete the session (asks first; children are kept)"),
         Binding("e", "export", "Export", tooltip="Export the session to a file", show=False),
         Binding("S", "stats", "Stats", tooltip="Activity statistics", show=False),
+        Binding("P", "prune", "Prune", tooltip="Delete ended sessions older than an age (asks first)", show=False),
     ]
 
     def __init__(self) -> None:
@@ -400,10 +401,30 @@ class MainScreen(IgnoreDetached, Screen[None]):
         if everything:
             open_export(self, everything=True)
             return
-        if self.filter_input.value.strip():
-            self.notify("The title filter is not applied to exports: only the source filter is.",
-                        markup=False, timeout=4)
+        text = self.filter_input.value.strip()
+        if text:
+            self._export_matching(text, self._source)  # the sessions the title/id filter lists
+            return
         open_export(self, source=self._source, everything=self._source is None)
+
+    @work(thread=True, group="export-scope", exclusive=True, exit_on_error=False)
+    def _export_matching(self, text: str, source: str | None) -> None:
+        """Every session (each chain segment) whose title or id matches, within the source filter."""
+        try:
+            total = self.browser.count_sessions(source=source, text=text)
+            ids = [s.id for s in self.browser.sessions_page(0, total, source=source, text=text)] if total else []
+        except Exception as exc:
+            self._ui(self.notify, f"Could not read the filtered sessions: {exc}", severity="error", markup=False)
+            return
+        if not ids:
+            self._ui(self.notify, "No session matches the filter: nothing to export.", markup=False)
+            return
+        from tui.actions import open_export
+
+        self._ui(open_export, self, session_ids=ids)
+
+    def action_prune(self) -> None:
+        self.prune()
 
     def prune(self) -> None:
         if self._refused("prune sessions"):
