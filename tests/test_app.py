@@ -677,3 +677,33 @@ async def test_the_clock_is_the_injected_one(small_db: Path, make_app: MakeApp) 
     app = make_app(small_db)
     assert app.browser.now_dt() == FIXED_DT
     assert isinstance(SessionList.ROW_HEIGHT, int)
+
+
+async def test_interrupted_sessions_say_so_in_the_list(small_db: Path, make_app: MakeApp) -> None:
+    """A session whose last message is the user's (no answer came) is 'interrupted', with its glyph."""
+    with store_clock(FIXED_TS), SessionDB(small_db) as agent:
+        agent.create_session("s-cut", "cli", model="claude-sonnet-4")
+        agent.set_session_title("s-cut", "Cut off mid-turn")
+        agent.append_message("s-cut", "user", "are you still there?")
+    app = make_app(small_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lst = main_screen(app).session_list
+        assert lst.row_at(0) is not None and lst.row_at(0).status == "interrupted"
+        text = screen_text(app)
+        assert "◐Cutoffmid-turn" in text.replace(" ", "") and "cli · interrupted · 1 msg" in text
+
+
+async def test_the_key_bar_shows_the_keys_of_the_focused_pane(small_db: Path, make_app: MakeApp) -> None:
+    app = make_app(small_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bar = screen_text(app).splitlines()[-1]
+        for hint in ("⏎ Open", "[ Parent", "] Child", "/ Search", "s Source", "t Filter", "? Help", "q Quit"):
+            assert hint in bar, (hint, bar)
+        await pilot.press("tab")  # the conversation pane
+        await settle(pilot)
+        bar = screen_text(app).splitlines()[-1]
+        for hint in ("space Fold", "f Fold all", "n Next hit", "q Quit"):
+            assert hint in bar, (hint, bar)
+        assert "s Source" not in bar
