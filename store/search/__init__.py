@@ -3,7 +3,7 @@
 Routes (the ``match`` key of each result):
 
 * ``fts``: the agent's ``messages_fts`` (unicode61) for word queries. A term with punctuation
-  unicode61 drops (``C++``, ``C#``, ``v2.1``, ``a_b``, ``"TODO: fix"``) is matched as the phrase
+  unicode61 drops (``C++``, ``C#``, ``v2.1``, ``a_b``, ``"note: fix"``) is matched as the phrase
   of its words *and* its own text (case-insensitive): by ``content LIKE`` in the same query when
   that is exact, else checked in Python window by window (OR, NOT, quoted whitespace).
 * ``trigram``: the store's ``messages_trgm`` (trigram; columns ``content`` and ``tools``) for text

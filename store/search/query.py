@@ -25,7 +25,7 @@ class _Term:
     @property
     def literal(self) -> bool:
         """True if ``raw`` holds characters unicode61 drops (``C++``, ``C#``, ``v2.1``, ``a_b``,
-        ``"TODO: fix"``): the phrase of ``parts`` alone would be a different query ("C" finds
+        ``"note: fix"``): the phrase of ``parts`` alone would be a different query ("C" finds
         "plain C code"), so it only selects candidates and ``raw`` must also appear in the text,
         case-insensitively (whitespace in a quoted phrase matching any whitespace)."""
         return " ".join(self.raw.split()) != " ".join(self.parts)

@@ -27,7 +27,8 @@ class FormDialog(DismissOnTop, ModalScreen[ResultT]):
     _busy: bool = False
 
     def confirm(self) -> None:
-        raise NotImplementedError
+        """What Enter in the form and the confirm button do: each dialog defines it (export exports,
+        prune prunes); the frame itself has nothing to confirm."""
 
     @on(Input.Submitted)
     def _form_submitted(self, event: Input.Submitted) -> None:
