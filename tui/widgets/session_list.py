@@ -221,15 +221,11 @@ class SessionList(ScrollView, can_focus=True):
 
     def row_at(self, index: int) -> SessionSummary | None:
         """The cached row drawn at ``index`` (None when its page is not loaded); never queries."""
-        page, offset = divmod(self._stored_at(index), self.PAGE)
-        rows = self._pages.get(page)
-        return rows[offset] if rows is not None and offset < len(rows) else None
+        return self.row_in_order(self._stored_at(index))
 
     def row_in_order(self, index: int) -> SessionSummary | None:
         """The cached row the store orders at ``index`` (drawn elsewhere while a row is held)."""
-        page, offset = divmod(index, self.PAGE)
-        rows = self._pages.get(page)
-        return rows[offset] if rows is not None and offset < len(rows) else None
+        return self._stored_row(self._pages, index)
 
     def _stored_at(self, index: int) -> int:
         """The store's index of the row drawn at ``index`` (they differ only while a row is held)."""
