@@ -18,6 +18,7 @@ from .importer import ImportFileError, ImportReport
 from .listing import PageCursor
 from .paths import DEFAULT_DB_PATH, default_db_path, get_hermes_home
 from .schema import SCHEMA_VERSION
+from .search import SearchPage
 
 __all__ = [
     "DEFAULT_DB_PATH",
@@ -31,6 +32,7 @@ __all__ = [
     "NotADatabaseError",
     "PageCursor",
     "ReadOnlyError",
+    "SearchPage",
     "SessionDB",
     "StoreClosedError",
     "StoreError",

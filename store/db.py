@@ -589,6 +589,33 @@ class SessionDB:
             )
         )
 
+    def search_page(
+        self,
+        query: str,
+        *,
+        source_filter: list[str] | None = None,
+        exclude_sources: list[str] | None = None,
+        role_filter: list[str] | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        order: str = "rank",
+        prefix: bool = False,
+        snippet_markers: tuple[str, str] = (">>>", "<<<"),
+        budget_s: float | None = None,
+        cancel: threading.Event | None = None,
+    ) -> search.SearchPage:
+        """``search_messages``'s hits and whether the search was complete (``SearchPage.complete``
+        is False when it stopped at its time budget with older messages unsearched). ``budget_s``
+        asks for a longer (or shorter) budget than the default ~25 ms; setting ``cancel`` stops it
+        early (a superseded long search frees its connection). Never raises for any query text."""
+        return self._execute_read(
+            lambda c: search.search_page(
+                c, query, source_filter=source_filter, exclude_sources=exclude_sources,
+                role_filter=role_filter, limit=limit, offset=offset, order=order, prefix=prefix,
+                snippet_markers=snippet_markers, budget_s=budget_s, cancel=cancel,
+            )
+        )
+
     def count_search_matches(
         self,
         query: str,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -174,6 +175,8 @@ class SearchResult:
     hits: tuple[SearchHit, ...]
     hidden_by_filter: int = 0  # hits a filter removed (asked only when nothing is shown)
     error: str | None = None
+    complete: bool = True  # False: the search stopped at its time budget, older messages unsearched
+    budget_s: float | None = None  # the budget it was given (None: the store's default)
 
 
 HIT_START, HIT_END = "\x02", "\x03"
@@ -487,16 +490,25 @@ class Browser:
 
     # search
     def search(
-        self, query: str, *, source: str | None = None, limit: int = 100, prefix: bool = True
+        self,
+        query: str,
+        *,
+        source: str | None = None,
+        limit: int = 100,
+        prefix: bool = True,
+        budget_s: float | None = None,
+        cancel: threading.Event | None = None,
     ) -> SearchResult:
-        """Live search; never raises for query text. Says how many hits a filter hides."""
+        """Live search; never raises for query text. Says how many hits a filter hides, and
+        whether the search was complete (``budget_s``: a longer time budget than the default;
+        setting ``cancel`` stops a superseded search early)."""
         try:
-            rows = self.db.search_messages(
+            page = self.db.search_page(
                 query, source_filter=[source] if source else None, limit=limit, prefix=prefix,
-                snippet_markers=(HIT_START, HIT_END),
+                snippet_markers=(HIT_START, HIT_END), budget_s=budget_s, cancel=cancel,
             )
         except StoreError as exc:
-            return SearchResult(query, (), error=str(exc))
+            return SearchResult(query, (), error=str(exc), budget_s=budget_s)
         hits = tuple(
             SearchHit(
                 message_id=int(r["id"]), session_id=str(r["session_id"]), session_title=r.get("title"),
@@ -504,12 +516,12 @@ class Browser:
                 timestamp=float(r.get("timestamp") or 0), snippet=str(r.get("snippet") or ""),
                 tool_name=r.get("tool_name"),
             )
-            for r in rows
+            for r in page.hits
         )
         hidden = 0
         if not hits and source:
             hidden = self.db.count_search_matches(query, cap=1000)
-        return SearchResult(query, hits, hidden_by_filter=hidden)
+        return SearchResult(query, hits, hidden_by_filter=hidden, complete=page.complete, budget_s=budget_s)
 
     # lineage and lookup (added for the app's list, palette and [ / ] keys)
     def lineage(self, session_id: str) -> tuple[LineageLink, ...]:

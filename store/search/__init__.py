@@ -28,6 +28,9 @@ Bounds (measured at 1M messages; see the constants):
   prefix is answered by substring candidates checked in Python against unicode61's semantics.
 * Long substrings are looked up by a few of their trigrams and checked with LIKE: FTS5 walks a
   phrase of n trigrams n doclists at a time.
+* A scan that stops at its budget (or a LIKE scan at LIKE_SCAN_ROWS) with the page not full
+  makes ``search_page`` say ``complete=False``; a caller may then ask again with a longer
+  ``budget_s`` (which also lets a LIKE scan go past LIKE_SCAN_ROWS).
 * ``snippet()`` and context are computed for the returned page only, and a list of rowids is
   never handed to FTS5 as ``rowid IN (...)``: it runs the whole query once per listed rowid.
 
@@ -39,7 +42,9 @@ only ever reaches SQLite as bound parameters.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from .caps import SearchCaps, _filters, detect_caps
@@ -50,12 +55,14 @@ from .query import _parse, needs_trigram, query_terms, sanitize_fts5_query
 
 __all__ = [
     "SearchCaps",
+    "SearchPage",
     "count_matches",
     "detect_caps",
     "needs_trigram",
     "query_terms",
     "sanitize_fts5_query",
     "search_messages",
+    "search_page",
 ]
 
 
@@ -68,6 +75,61 @@ def _as_count(value: object, default: int) -> int:
         return min(max(0, int(value)), MAX_COUNT)  # type: ignore[call-overload]
     except (TypeError, ValueError, OverflowError):
         return default
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of search results, and whether the search looked at every message.
+
+    ``complete`` is False when a route stopped at its time budget (or a LIKE scan at its row
+    limit) before the page was full: older messages may hold more or better matches, and a
+    search with a longer ``budget_s`` may find them."""
+
+    hits: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = True
+
+
+def search_page(
+    conn: sqlite3.Connection,
+    query: str,
+    *,
+    source_filter: Sequence[str] | None = None,
+    exclude_sources: Sequence[str] | None = None,
+    role_filter: Sequence[str] | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    order: str = "rank",
+    prefix: bool = False,
+    snippet_markers: tuple[str, str] = (">>>", "<<<"),
+    caps: SearchCaps | None = None,
+    budget_s: float | None = None,
+    cancel: threading.Event | None = None,
+) -> SearchPage:
+    """``search_messages``'s results as a ``SearchPage``, which also says whether they are complete.
+
+    ``budget_s`` replaces the time budget for collecting matches (SEARCH_BUDGET_S, and
+    EMPTY_BUDGET_S while nothing is found; clamped to [0, MAX_BUDGET_S]); a budget longer than
+    the default also lets the substring fallback and the LIKE scan (past LIKE_SCAN_ROWS) go on
+    for proportionally longer. Snippets and context cost a few milliseconds more. Setting
+    ``cancel`` (from another thread) stops the collecting within about MAX_WINDOW_S; the page
+    then holds what was found and says it is incomplete.
+    """
+    items = _parse(query, prefix_last=prefix)
+    limit = _as_count(limit, 20)
+    offset = _as_count(offset, 0)
+    if not items or limit == 0:
+        return SearchPage([], True)
+    filt = _filters(source_filter, exclude_sources, role_filter)
+    if filt is None:
+        return SearchPage([], True)
+    caps = caps if caps is not None else detect_caps(conn)
+    if not caps.messages:
+        return SearchPage([], True)
+    markers = (str(snippet_markers[0]), str(snippet_markers[1]))
+    q = _query(items)
+    clock = _Clock.start(budget_s, cancel)
+    hits = _collect(conn, q, caps, filt, need=offset + limit, limit=limit, ranked=order != "newest", clock=clock)
+    return SearchPage(_page(conn, hits[offset : offset + limit], q, caps, markers), not clock.cuts.short)
 
 
 def search_messages(
@@ -94,25 +156,22 @@ def search_messages(
     ``prefix=True`` makes the last term a prefix (type-ahead). Prefix queries, and queries whose
     every term is very common, come newest first in "rank" order too. A term with punctuation
     unicode61 drops (``C++``, ``v2.1``) matches only where its own text appears. Never raises for
-    any query text; never writes.
+    any query text; never writes. Under the default time budget; ``search_page`` also says
+    whether the results are complete, and takes a longer budget.
     """
-    items = _parse(query, prefix_last=prefix)
-    limit = _as_count(limit, 20)
-    offset = _as_count(offset, 0)
-    if not items or limit == 0:
-        return []
-    filt = _filters(source_filter, exclude_sources, role_filter)
-    if filt is None:
-        return []
-    caps = caps if caps is not None else detect_caps(conn)
-    if not caps.messages:
-        return []
-    markers = (str(snippet_markers[0]), str(snippet_markers[1]))
-    q = _query(items)
-    hits = _collect(
-        conn, q, caps, filt, need=offset + limit, limit=limit, ranked=order != "newest", clock=_Clock.start()
-    )
-    return _page(conn, hits[offset : offset + limit], q, caps, markers)
+    return search_page(
+        conn,
+        query,
+        source_filter=source_filter,
+        exclude_sources=exclude_sources,
+        role_filter=role_filter,
+        limit=limit,
+        offset=offset,
+        order=order,
+        prefix=prefix,
+        snippet_markers=snippet_markers,
+        caps=caps,
+    ).hits
 
 
 def count_matches(

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..sqlutil import LIKE_ESCAPE_SQL, chunks, like_escape, placeholders
@@ -18,9 +20,11 @@ from .limits import (
     FALLBACK_BUDGET_S,
     FIRST_WINDOW,
     LIKE_SCAN_ROWS,
+    MAX_BUDGET_S,
     MAX_IDS_PER_QUERY,
     MAX_PROBES,
     MAX_WINDOW_GROWTH,
+    MAX_WINDOW_S,
     MIN_LIKE_SLICE_S,
     MIN_WINDOW,
     PREFIX_PAGES_MAX,
@@ -91,21 +95,64 @@ def _query(items: list[_Item]) -> _Query:
     )
 
 
+@dataclass
+class _Cuts:
+    """Shared by a call's clocks: scans that stopped with rows left unsearched (time budget, or
+    the LIKE scan's row limit), and whether that left the result short (``_collect`` decides)."""
+
+    scans: int = 0
+    short: bool = False
+
+
+_BASE_BUDGET_S = SEARCH_BUDGET_S  # the default budget, as shipped (tests patch the module's names)
+
+
 @dataclass(frozen=True)
 class _Clock:
     """The time budget of one call: scans stop at ``soft`` once something was found, and at
-    ``hard`` when nothing was (a rare phrase of common words is worth a little more time)."""
+    ``hard`` when nothing was (a rare phrase of common words is worth a little more time).
+
+    ``scale`` is the budget relative to the default one: a caller's longer budget also lengthens
+    the substring fallback's slice and lets a LIKE scan go past LIKE_SCAN_ROWS. A scan that stops
+    early calls ``stopped()``, so the caller can learn that older messages were not searched."""
 
     soft: float
     hard: float
+    scale: float = 1.0
+    cuts: _Cuts = field(default_factory=_Cuts)
+    cancel: threading.Event | None = None  # set: stop now (the caller no longer wants the result)
 
     @staticmethod
-    def start() -> _Clock:
+    def start(budget_s: float | None = None, cancel: threading.Event | None = None) -> _Clock:
         now = time.perf_counter()
-        return _Clock(now + SEARCH_BUDGET_S, now + EMPTY_BUDGET_S)
+        if budget_s is None:
+            return _Clock(now + SEARCH_BUDGET_S, now + EMPTY_BUDGET_S, cancel=cancel)
+        budget = _budget(budget_s)
+        return _Clock(now + budget, now + budget, scale=budget / _BASE_BUDGET_S, cancel=cancel)
 
     def left(self, found: bool) -> float:
+        if self.cancel is not None and self.cancel.is_set():
+            return 0.0
         return (self.soft if found else self.hard) - time.perf_counter()
+
+    def stopped(self) -> None:
+        self.cuts.scans += 1
+
+    @property
+    def like_rows(self) -> int:
+        """Most message ids a LIKE scan examines: LIKE_SCAN_ROWS, more with a longer budget."""
+        return int(LIKE_SCAN_ROWS * max(1.0, self.scale))
+
+
+def _budget(budget_s: object) -> float:
+    """A caller's budget in seconds, within [0, MAX_BUDGET_S] (NaN and junk mean the default)."""
+    try:
+        value = float(budget_s)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return SEARCH_BUDGET_S
+    if math.isnan(value):
+        return SEARCH_BUDGET_S
+    return min(max(0.0, value), MAX_BUDGET_S)
 
 
 def _id_range(conn: sqlite3.Connection) -> tuple[int, int] | None:
@@ -148,8 +195,11 @@ def _scan_newest(
         hi = w_lo - 1
         left = clock.left(bool(ids))
         if left <= 0:
+            if hi >= lo and len(ids) < want:
+                clock.stopped()
             break
-        width = int(min(width * MAX_WINDOW_GROWTH, max(MIN_WINDOW, rate * left / 2)))
+        # at most MAX_WINDOW_S per window, so a long budget still notices ``clock.cancel`` soon
+        width = int(min(width * MAX_WINDOW_GROWTH, max(MIN_WINDOW, rate * min(left / 2, MAX_WINDOW_S))))
     return ids[:want]
 
 
@@ -253,10 +303,14 @@ def _like_ids(
     floor = time.perf_counter() + MIN_LIKE_SLICE_S
     soft, hard = max(clock.soft, floor), max(clock.hard, floor)
     ids: list[int] = []
+    late: list[bool] = []
 
     def out_of_time() -> bool:
         now = time.perf_counter()
-        return now >= hard or (bool(ids) and now >= soft)
+        if now >= hard or (bool(ids) and now >= soft) or (clock.cancel is not None and clock.cancel.is_set()):
+            late.append(True)
+            return True
+        return False
 
     # A LIKE scan runs in SQLite's VM, so a progress handler can stop it; keep what it found so far.
     conn.set_progress_handler(out_of_time, PROGRESS_OPS)
@@ -267,6 +321,8 @@ def _like_ids(
         pass  # interrupted: out of time
     finally:
         conn.set_progress_handler(None, 0)
+    if late and len(ids) < want:
+        clock.stopped()
     return ids
 
 
@@ -310,10 +366,12 @@ def _substring_ids(
             except sqlite3.OperationalError:  # e.g. an SQLite build without the trigram tokenizer
                 like_top, ids = top, []
             out += [(i, "trigram") for i in ids]
-    like_lo = max(lo, like_top - LIKE_SCAN_ROWS + 1)
+    like_lo = max(lo, like_top - clock.like_rows + 1)
     like_hi = min(hi, like_top)
     if len(out) < want and like_hi >= like_lo:
         out += [(i, "like") for i in _like_ids(conn, items, filt, like_lo, like_hi, want - len(out), clock)]
+    if len(out) < want and lo <= min(hi, like_lo - 1):
+        clock.stopped()  # older messages lie past the LIKE scan's row limit
     return out
 
 
@@ -425,7 +483,10 @@ def _verified_ids(
                     words.append(mid)
                 elif _substring_match(q.items, content) is not None or _substring_match(q.items, tools) is not None:
                     others.append((mid, route))
-            if len(words) >= need or clock.left(bool(words)) <= 0:
+            if len(words) >= need:
+                return words, others
+            if clock.left(bool(words)) <= 0:
+                clock.stopped()
                 return words, others
         if len(found) < batch:  # no more candidates (or the scan ran out of time)
             break
@@ -519,6 +580,7 @@ def _collect(
     substring_pending = substring_primary
     if caps.fts and not q.unsegmented:
         words: list[int] = []
+        cuts = clock.cuts.scans
         try:
             if q.prefix and _prefix_pages(conn, q) > PREFIX_PAGES_MAX:
                 words, others = _verified_ids(conn, q, caps, filt, lo=lo, top=top, need=need, clock=clock)
@@ -547,15 +609,22 @@ def _collect(
         except sqlite3.OperationalError:  # e.g. an SQLite without FTS5: substrings only
             words, others = [], []
             substring_primary = substring_pending = True
+        if clock.cuts.scans > cuts and len(words) < need:
+            clock.cuts.short = True  # older messages may hold word matches, which come first
         add([(mid, "fts") for mid in words])
         add(others)
     if substring_pending and (substring_primary or clock.left(bool(hits)) > 0):
         # A fallback after word hits only adds to them: it gets a short slice of the time left.
         # Substring routes find the word hits again: ask for enough to fill the page after them.
         if hits and not substring_primary:
-            end = min(clock.soft, time.perf_counter() + FALLBACK_BUDGET_S)
-            clock = _Clock(end, end)
+            end = min(clock.soft, time.perf_counter() + FALLBACK_BUDGET_S * max(1.0, clock.scale))
+            clock = replace(clock, soft=end, hard=end)
+        cuts = clock.cuts.scans
         add(_substring_ids(conn, q.items, caps, filt, lo=lo, top=top, hi=top, want=need + len(hits), clock=clock))
+        if clock.cuts.scans > cuts and len(hits) < need:
+            clock.cuts.short = True
+    elif substring_pending:
+        clock.cuts.short = True  # no time was left for the substring fallback
     if not ranked:
         hits.sort(key=lambda h: -h[0])
     return hits[:need]

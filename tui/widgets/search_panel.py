@@ -4,6 +4,11 @@ Each keystroke calls ``search()``; the query runs in an exclusive thread worker 
 out a short debounce, so fast typing costs one query. A result is applied only if its worker was
 not superseded and it answers the panel's current query: an older query never replaces a newer one.
 
+A live search has a short time budget. When it comes back incomplete (older messages were not
+searched), its hits are shown at once, the status line says older messages are still being
+searched, and one more search for the same query runs with LONG_BUDGET_S; its hits replace the
+first ones under the same rule (a newer query cancels it, and its late result is dropped).
+
 Applying a result builds only the options that fill the list's height (about 10 of the 50) before
 the first paint; the rest are added right after that frame, so the keystroke-to-painted time pays
 for what is seen (bench/bench_tui.py). Every hit is in ``hits`` at once.
@@ -31,6 +36,7 @@ from tui.messages import HitChosen, SearchFinished
 from tui.text import one_line, relative_time, safe
 
 DEBOUNCE_S = 0.2
+LONG_BUDGET_S = 2.0  # the second pass, after a live search stopped at its budget
 MAX_RESULTS = 50  # 200 two-line hits cost ~100 ms of layout per keystroke (bench/bench_tui.py)
 HIT_STYLE = "bold reverse"
 ROLE_STYLES = {"user": "bold $primary", "assistant": "bold $success", "tool": "bold $warning"}
@@ -124,13 +130,17 @@ class SearchPanel(Vertical):
     """
 
     class _Result(Message):
-        def __init__(self, worker: Worker[None], result: SearchResult, source: str | None) -> None:
+        def __init__(
+            self, worker: Worker[None], result: SearchResult, source: str | None, budget_s: float | None
+        ) -> None:
             super().__init__()
-            self.worker, self.result, self.source = worker, result, source
+            self.worker, self.result, self.source, self.budget_s = worker, result, source, budget_s
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.debounce = DEBOUNCE_S
+        self.long_budget = LONG_BUDGET_S
+        self.deep_searches = 0  # second passes started (tests read it)
         self.query_text = ""
         self.source: str | None = None
         self.result: SearchResult | None = None
@@ -173,18 +183,22 @@ class SearchPanel(Vertical):
         self._run(query, source, self.debounce)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def _run(self, query: str, source: str | None, debounce: float) -> None:
+    def _run(self, query: str, source: str | None, debounce: float, budget_s: float | None = None) -> None:
+        """One search; ``budget_s`` None is the live pass (the store's short budget), else the
+        second pass. Both are in one exclusive group: a newer keystroke cancels either, and
+        cancelling stops the store's search too."""
         worker = get_current_worker()
         if worker.cancelled_event.wait(debounce):
             return  # superseded by a newer keystroke while waiting
         try:
             result = self.app.browser.search(  # type: ignore[attr-defined]
-                query, source=source, prefix=True, limit=MAX_RESULTS
+                query, source=source, prefix=True, limit=MAX_RESULTS, budget_s=budget_s,
+                cancel=worker.cancelled_event,
             )
         except Exception as exc:  # the store says what went wrong; show it in the panel
             result = SearchResult(query, (), error=str(exc) or type(exc).__name__)
         if not worker.is_cancelled:
-            self.post_message(self._Result(worker, result, source))
+            self.post_message(self._Result(worker, result, source, budget_s))
 
     @on(_Result)
     def _apply(self, message: _Result) -> None:
@@ -193,6 +207,8 @@ class SearchPanel(Vertical):
         if message.worker.is_cancelled or result.query != self.query_text or message.source != self.source:
             self.stale_dropped += 1
             return
+        # the second pass replaces the first one's hits: keep the cursor on the hit it was on
+        keep = self.highlighted_hit if message.budget_s is not None else None
         self.result = result
         self.applied.append(result.query)
         self._generation += 1
@@ -205,11 +221,25 @@ class SearchPanel(Vertical):
         options = self._first_screen(now, width)
         results.set_options(options)
         if options:
-            results.highlighted = 0
+            same = [i for i, hit in enumerate(self._hits[: len(options)]) if keep and hit.message_id == keep.message_id]
+            if same:  # the pane already shows this hit: move the cursor without showing it again
+                with self.prevent(OptionList.OptionHighlighted):
+                    results.highlighted = same[0]
+            else:
+                results.highlighted = 0
         if len(options) < len(self._hits):
             self.call_after_refresh(self._add_rest, self._generation, now, width)
-        self._status(self.describe(result), error=result.error is not None)
+        deep = not result.complete and result.error is None and message.budget_s is None
+        status = self.describe(result)
+        if deep:
+            status = f"{status.removesuffix('.')} · still searching older messages…"
+        elif not result.complete and result.error is None and message.budget_s is not None:
+            status = f"{status.removesuffix('.')} · searched for {message.budget_s:g} s: older messages may hold more"
+        self._status(status, error=result.error is not None)
         self.post_message(SearchFinished(result.query, len(self._hits)))
+        if deep:
+            self.deep_searches += 1
+            self._run(result.query, message.source, 0.0, self.long_budget)
 
     def _first_screen(self, now: datetime, width: int) -> list[Option]:
         """The options that fill the list's height (all of them if it has no size yet). Their
