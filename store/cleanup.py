@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
+from time import monotonic, sleep  # not through ``time``: tests freeze ``cleanup.time`` (the clock)
 from typing import Any
 
 from .listing import COMPUTED_LAST_ACTIVE_SQL
@@ -88,6 +89,33 @@ def prune_step(
     """One step of a stepped prune, in its own transaction: up to ``limit`` sessions, chosen again
     inside the transaction (a session the agent wrote to since the preview is no longer idle)."""
     return delete_sessions(conn, prune_candidates(conn, cutoff, source, has_last_active, limit))
+
+
+def prune_in_steps(
+    step: Callable[[int], int],
+    total: int,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> int:
+    """Run ``step(limit)`` (one ``prune_step`` transaction, through the writer) until a step deletes
+    fewer than it was allowed: each step sized to take about PRUNE_STEP_TARGET_S, with
+    PRUNE_STEP_PAUSE_S between steps. ``should_cancel`` is asked before each step. Returns the count."""
+    deleted, size = 0, PRUNE_STEP_FIRST
+    while should_cancel is None or not should_cancel():
+        started = monotonic()
+        n = step(size)
+        took = monotonic() - started
+        deleted += n
+        if progress is not None:
+            progress(deleted, max(total, deleted))
+        if n < size:
+            break
+        # Aim each step at the target time: sessions differ a lot in size (1 to 5,000 messages).
+        rate = n / max(took, 1e-3)
+        size = max(1, min(PRUNE_STEP_MAX, int(rate * PRUNE_STEP_TARGET_S)))
+        sleep(PRUNE_STEP_PAUSE_S)
+    return deleted
 
 
 def prune_preview(

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -802,21 +801,10 @@ class SessionDB:
             return self._execute_write(_do)
 
         total = self.prune_preview(older_than_days, source, now=now)["sessions"]
-        deleted, size = 0, cleanup.PRUNE_STEP_FIRST
-        while should_cancel is None or not should_cancel():
-            started = time.monotonic()
-            n = self._execute_write(lambda c, k=size: cleanup.prune_step(c, cutoff, source, has_la, k))
-            took = time.monotonic() - started
-            deleted += n
-            if progress is not None:
-                progress(min(deleted, max(total, deleted)), max(total, deleted))
-            if n < size:
-                break
-            # Aim each step at the target time: sessions differ a lot in size (1 to 5,000 messages).
-            rate = n / max(took, 1e-3)
-            size = max(1, min(cleanup.PRUNE_STEP_MAX, int(rate * cleanup.PRUNE_STEP_TARGET_S)))
-            time.sleep(cleanup.PRUNE_STEP_PAUSE_S)
-        return deleted
+        return cleanup.prune_in_steps(
+            lambda limit: self._execute_write(lambda c: cleanup.prune_step(c, cutoff, source, has_la, limit)),
+            total, progress=progress, should_cancel=should_cancel,
+        )
 
     def prune_preview(
         self, older_than_days: float = 90, source: str | None = None, *, now: float | None = None
