@@ -416,3 +416,27 @@ def test_help_lists_the_subcommands() -> None:
     assert proc.returncode == 0
     for word in ("search", "export", "prune", "stats", "--db", "--read-only", "--demo", "--version"):
         assert word in proc.stdout
+
+
+def test_search_uses_a_long_budget_and_says_when_even_that_was_cut(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI is not live typing: it asks the store for the thorough search (10 s), and if even that
+    stopped early it says so in one line on stderr; the hits still print and it exits 0."""
+    from tui.cli_commands import CLI_SEARCH_BUDGET_S
+    from tui.data import SearchResult
+
+    seen: list[float | None] = []
+    real = Browser.search
+
+    def cut_short(self: Browser, query: str, **kw: Any) -> SearchResult:
+        seen.append(kw.get("budget_s"))
+        result = real(self, query, **kw)
+        return SearchResult(result.query, result.hits, result.hidden_by_filter, result.error, complete=False)
+
+    monkeypatch.setattr(Browser, "search", cut_short)
+    rc = cli_main(["--db", str(db_path), "search", "kubernetes"])
+    out, err = capsys.readouterr()
+    assert seen == [CLI_SEARCH_BUDGET_S]
+    assert rc == 0 and "Kubernetes rollout" in out
+    assert err == "hermes-browse: searched for 10 s: older messages may hold more matches\n"

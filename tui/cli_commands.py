@@ -28,6 +28,7 @@ from tui.text import absolute_time, human_count, money, one_line, relative_time
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
+CLI_SEARCH_BUDGET_S = 10.0  # the store's live budget is 25-35 ms; here nobody is typing
 PROG = "hermes-browse"
 
 # Characters JSON leaves raw with ensure_ascii=False that a terminal may still act on: DEL, C1
@@ -217,11 +218,14 @@ def _marked(snippet: str, start: str, end: str) -> str:
 def cmd_search(args: argparse.Namespace, path: Path) -> int:
     browser = _open(path, read_only=True)  # searching never writes
     try:
-        result = browser.search(args.query, source=args.source, limit=args.limit, prefix=False)
+        # Not live typing: a script or a person waiting for an answer gets the thorough search at once.
+        result = browser.search(args.query, source=args.source, limit=args.limit, prefix=False,
+                                budget_s=CLI_SEARCH_BUDGET_S)
     finally:
         browser.close()
     if result.error:
         raise CommandError(result.error)
+    cut = "" if result.complete else f"searched for {CLI_SEARCH_BUDGET_S:g} s: older messages may hold more matches"
     if args.json:
         hits = [
             {
@@ -247,8 +251,11 @@ def cmd_search(args: argparse.Namespace, path: Path) -> int:
     if not result.hits:
         where = f" in source {args.source!r}" if args.source else ""
         extra = f" ({result.hidden_by_filter} in other sources)" if result.hidden_by_filter else ""
-        _err(f"no messages match {args.query!r}{where}{extra}")
+        _err(f"no messages match {args.query!r}{where}{extra}" + (f"; {cut}" if cut else ""))
         return EXIT_NOTHING
+    if cut:
+        sys.stdout.flush()
+        _err(cut)
     return EXIT_OK
 
 
