@@ -579,14 +579,12 @@ class SessionDB:
         prefix: bool = False,
         snippet_markers: tuple[str, str] = (">>>", "<<<"),
     ) -> list[dict[str, Any]]:
-        """Full-text search; never raises for any query text (see ``store.search``)."""
-        return self._execute_read(
-            lambda c: search.search_messages(
-                c, query, source_filter=source_filter, exclude_sources=exclude_sources,
-                role_filter=role_filter, limit=limit, offset=offset, order=order, prefix=prefix,
-                snippet_markers=snippet_markers,
-            )
-        )
+        """Full-text search; never raises for any query text (see ``store.search``). The hits of
+        ``search_page`` with the default time budget (the reference's shape: a list of dicts)."""
+        return self.search_page(
+            query, source_filter=source_filter, exclude_sources=exclude_sources, role_filter=role_filter,
+            limit=limit, offset=offset, order=order, prefix=prefix, snippet_markers=snippet_markers,
+        ).hits
 
     def search_page(
         self,
