@@ -153,7 +153,8 @@ async def test_untrusted_titles_render_literally(small_db: Path, browsers: list[
                 break
             await pilot.pause(0.05)
         assert HOSTILE_TITLE in titles
-        assert HOSTILE_TITLE in screen_text(pilot.app)
+        # the cell is set before the table repaints: wait for what the user reads (a clean CI run caught it)
+        await until(pilot, lambda: HOSTILE_TITLE in screen_text(pilot.app))
 
 
 async def test_escape_and_q_return(demo_db: Path, browsers: list[Browser]) -> None:
